@@ -1,0 +1,58 @@
+//! Command-line/environment groups shared by the binaries (flattened into each binary's args).
+
+use crate::keys::validate_cluster_name;
+use crate::log::{AnyLog, MemoryLog, RedisLog, Result};
+use clap::{Args, ValueEnum};
+
+/// Where the event log lives.
+#[derive(Args, Clone, Debug)]
+pub struct LogArgs {
+    /// Redis URL of the event log (redis://host:port/db). Without it the log is kept in memory,
+    /// which only works when producer and fanout run in one process (the embedded default).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Name of the cluster whose log this is (the Redis hash tag).
+    #[arg(long, env = "KUBECAST_CLUSTER", default_value = "default", value_parser = cluster_name)]
+    pub cluster: String,
+
+    /// How many events the log retains (Redis trims approximately, in 100-entry blocks).
+    #[arg(long, env = "KUBECAST_RETENTION_EVENTS", default_value_t = 100_000)]
+    pub retention_events: usize,
+}
+
+fn cluster_name(s: &str) -> Result<String, String> {
+    validate_cluster_name(s).map(|()| s.to_string())
+}
+
+impl LogArgs {
+    /// Opens the configured log.
+    pub async fn open(&self) -> Result<AnyLog> {
+        match &self.redis_url {
+            Some(url) => {
+                Ok(AnyLog::Redis(RedisLog::connect(url, &self.cluster, self.retention_events).await?))
+            }
+            None => Ok(AnyLog::Memory(MemoryLog::new(self.retention_events))),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Logging configuration.
+#[derive(Args, Clone, Debug)]
+pub struct TelemetryArgs {
+    /// Log format.
+    #[arg(long, env = "KUBECAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing-subscriber EnvFilter syntax).
+    #[arg(long, env = "KUBECAST_LOG", default_value = "info")]
+    pub log: String,
+}

@@ -1,0 +1,99 @@
+//! Test support: a private `redis-server` per test on a free loopback port (or `REDIS_URL` with a
+//! unique cluster name when set). Compiled for this crate's tests and, with the `testing` feature,
+//! for the integration-test harness.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A Redis server for one test. The spawned process is killed on drop.
+pub struct RedisServer {
+    pub url: String,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Uses `REDIS_URL` when set; otherwise spawns `redis-server` on a free port.
+    pub fn start() -> Self {
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            return Self { url, port: 0, child: None };
+        }
+        Self::spawn()
+    }
+
+    /// Always spawns a private server (for tests that kill or wipe it).
+    pub fn spawn() -> Self {
+        for _ in 0..20 {
+            let port = free_port();
+            if let Some(child) = spawn_on(port) {
+                let url = format!("redis://127.0.0.1:{port}/");
+                return Self { url, port, child: Some(child) };
+            }
+        }
+        panic!("could not start redis-server (is it installed? scripts/test.sh installs it)");
+    }
+
+    /// Kills the server (no persistence: its data is gone) and starts a fresh one on the same port.
+    pub fn restart_empty(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(child) = spawn_on(self.port) {
+                self.child = Some(child);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("could not restart redis-server on port {}", self.port);
+    }
+
+    /// Kills the server process.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A unique cluster name, so tests sharing one `REDIS_URL` do not collide.
+pub fn unique_cluster(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+fn spawn_on(port: u16) -> Option<Child> {
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        .args(["--appendonly", "no", "--maxmemory-policy", "noeviction"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(child);
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return None; // exited: port taken
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}

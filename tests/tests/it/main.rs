@@ -1,1 +1,9 @@
-//! placeholder
+//! Integration tests: real redis-server processes, the simulated cluster, producers and fanout
+//! replicas on loopback sockets, and clients that verify every promise as they go.
+
+mod embedded;
+mod path;
+mod resets;
+mod resume;
+mod support;
+mod wipe;

@@ -1,0 +1,135 @@
+//! The tail: the one reader of the log per replica. It loads the snapshot, then follows the log
+//! with `wait_after`, applying every batch to the shared [`View`](crate::state::View) and
+//! publishing it to live sessions.
+//!
+//! Invariants:
+//! - only contiguous events of the view's epoch are applied (`first == head + 1`);
+//! - anything else — another epoch, a gap (retention trimmed past us), a log that vanished or went
+//!   backwards — triggers a resync from the snapshot, which bumps the generation so every session
+//!   sends `reset` + snapshot;
+//! - log errors never end the task: it backs off and retries while sockets stay open.
+
+use crate::state::Shared;
+use kubecast_shared::log::{EventLog, LogError};
+use kubecast_shared::StoredEvent;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Events fetched per read.
+const BATCH: usize = 1000;
+/// How long one blocking read waits; every empty wait also checks the meta.
+const BLOCK: Duration = Duration::from_secs(1);
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Follows `log` into `shared` until `cancel` fires.
+pub async fn run<L: EventLog>(log: L, shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut tail = Tail::new(log, shared);
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            () = tail.step() => {}
+        }
+    }
+    tracing::debug!("tail stopped");
+}
+
+/// One replica's reader state.
+pub struct Tail<L> {
+    log: L,
+    shared: Arc<Shared>,
+    need_resync: bool,
+    backoff: Duration,
+}
+
+impl<L: EventLog> Tail<L> {
+    pub fn new(log: L, shared: Arc<Shared>) -> Self {
+        Self { log, shared, need_resync: true, backoff: BACKOFF_MIN }
+    }
+
+    /// One read (or resync), with back-off after a failure.
+    pub async fn step(&mut self) {
+        let result = if self.need_resync { self.resync().await } else { self.follow().await };
+        match result {
+            Ok(()) => self.backoff = BACKOFF_MIN,
+            Err(LogError::Missing) => {
+                tracing::debug!("the log does not exist yet; waiting for the producer");
+                tokio::time::sleep(BACKOFF_MIN * 5).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, backoff_ms = self.backoff.as_millis() as u64, "reading the log failed");
+                tokio::time::sleep(self.backoff).await;
+                self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+
+    async fn resync(&mut self) -> Result<(), LogError> {
+        let snap = self.log.snapshot().await?;
+        tracing::info!(epoch = %snap.meta.epoch, seq = %snap.meta.seq, objects = snap.objects.len(), "loaded snapshot");
+        self.shared.reset(snap);
+        self.need_resync = false;
+        Ok(())
+    }
+
+    async fn follow(&mut self) -> Result<(), LogError> {
+        let (epoch, head) = {
+            let view = self.shared.read();
+            match view.epoch() {
+                Some(epoch) => (epoch.clone(), view.head()),
+                None => {
+                    self.need_resync = true;
+                    return Ok(());
+                }
+            }
+        };
+        let events = self.log.wait_after(head, BATCH, BLOCK).await?;
+        if events.is_empty() {
+            match self.log.meta().await? {
+                Some(meta) if meta.epoch == epoch && meta.seq >= head => self.shared.mark_ok(),
+                meta => {
+                    tracing::info!(ours = %epoch, head = %head, log = ?meta.map(|m| (m.epoch, m.seq)), "log changed under us; resyncing");
+                    self.need_resync = true;
+                }
+            }
+            return Ok(());
+        }
+        let usable = contiguous_prefix(&events, &epoch, head.0);
+        if usable < events.len() {
+            tracing::info!(ours = %epoch, head = %head, "gap or epoch change in the log; resyncing");
+            self.need_resync = true;
+        }
+        let mut events = events;
+        events.truncate(usable);
+        self.shared.apply(events);
+        Ok(())
+    }
+}
+
+/// How many leading events continue `head` in `epoch` without a gap.
+fn contiguous_prefix(events: &[StoredEvent], epoch: &kubecast_shared::Epoch, head: u64) -> usize {
+    events
+        .iter()
+        .enumerate()
+        .take_while(|(i, ev)| ev.head.epoch == *epoch && ev.seq().0 == head + 1 + *i as u64)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::stored;
+    use kubecast_shared::{Epoch, Op};
+
+    #[test]
+    fn only_the_contiguous_prefix_of_our_epoch_is_usable() {
+        let e = Epoch("e".into());
+        let evs = vec![stored("e", 4, "a", Op::Added), stored("e", 5, "a", Op::Updated), stored("e", 7, "b", Op::Added)];
+        assert_eq!(contiguous_prefix(&evs, &e, 3), 2);
+        assert_eq!(contiguous_prefix(&evs, &e, 2), 0);
+        let other = vec![stored("f", 4, "a", Op::Added)];
+        assert_eq!(contiguous_prefix(&other, &e, 3), 0);
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs Kubecast's whole test suite on a fresh machine, installing what it needs first.
+# Usage: scripts/test.sh            (the README's test command; .ci/run calls exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+  local SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"
+}
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  log "installing redis-server (Debian package)"
+  apt_install redis-server
+fi
+
+log "tool versions"
+cargo --version
+redis-server --version
+
+log "building"
+cargo build --workspace --all-targets --locked
+
+log "running the test suite (unit, route, WebSocket and integration tests)"
+# Tests spawn their own redis-server processes on free ports; two test threads keep the
+# 2-core machine responsive for the multi-process integration tests.
+cargo test --workspace --all-targets --locked -- --test-threads=2

@@ -1,0 +1,99 @@
+//! Spawning the real parts on loopback: simulated cluster, producers, fanout replicas.
+
+use kubecast_fanout::FanoutConfig;
+use kubecast_producer::ProducerConfig;
+use kubecast_shared::log::{AnyLog, RedisLog};
+use kubecast_sim::{SimConfig, SimServer};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A background part that can be stopped.
+pub struct Task {
+    pub cancel: CancellationToken,
+    join: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Task {
+    fn spawn<F>(cancel: CancellationToken, fut: F) -> Self
+    where
+        F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        Self { cancel, join: tokio::spawn(fut) }
+    }
+
+    /// Cancels the task and waits (bounded) for it to end; returns its result.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        match tokio::time::timeout(Duration::from_secs(10), self.join).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(anyhow::anyhow!("task panicked: {e}")),
+            Err(_) => Err(anyhow::anyhow!("task did not stop within 10 s")),
+        }
+    }
+
+    /// Aborts without a graceful stop (like SIGKILL for an in-process part).
+    pub fn abort(self) {
+        self.join.abort();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.join.is_finished()
+    }
+}
+
+/// A simulated cluster without automatic churn; tests call `cluster.step()`.
+pub fn quiet_sim_config(seed: u64) -> SimConfig {
+    SimConfig { seed, churn_interval: None, bookmark_interval: Duration::from_millis(500), ..SimConfig::default() }
+}
+
+pub async fn start_sim(config: SimConfig) -> (SimServer, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
+    let sim = kubecast_sim::serve(listener, config, cancel.clone()).await.expect("start sim");
+    (sim, cancel)
+}
+
+pub fn kube_client(url: &str) -> kube::Client {
+    let config = kube::Config::new(url.parse().expect("sim url"));
+    kube::Client::try_from(config).expect("kube client")
+}
+
+/// A producer tuned for tests: short debounce so convergence is quick.
+pub fn fast_producer_config() -> ProducerConfig {
+    ProducerConfig { debounce: Duration::from_millis(20), max_wait: Duration::from_millis(100), ..ProducerConfig::default() }
+}
+
+pub fn spawn_producer(sim_url: &str, log: AnyLog, config: ProducerConfig) -> Task {
+    let cancel = CancellationToken::new();
+    let client = kube_client(sim_url);
+    let token = cancel.clone();
+    Task::spawn(cancel, async move {
+        kubecast_producer::run(client, log, config, token).await.map_err(anyhow::Error::from)
+    })
+}
+
+/// A running fanout replica.
+pub struct Fanout {
+    /// `127.0.0.1:port`
+    pub addr: String,
+    pub task: Task,
+}
+
+pub async fn spawn_fanout(log: AnyLog, config: FanoutConfig) -> Fanout {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fanout");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    let task = Task::spawn(cancel, async move { kubecast_fanout::serve(listener, log, config, token).await });
+    Fanout { addr, task }
+}
+
+pub fn fanout_config(name: &str) -> FanoutConfig {
+    FanoutConfig { server_name: name.to_string(), ..FanoutConfig::default() }
+}
+
+pub async fn redis_log(url: &str, cluster: &str, retention: usize) -> AnyLog {
+    AnyLog::Redis(RedisLog::connect(url, cluster, retention).await.expect("connect redis log"))
+}

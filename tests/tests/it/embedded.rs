@@ -1,0 +1,37 @@
+//! The embedded default (`cargo run`): simulated cluster + producer + fanout on the in-memory log.
+
+use clap::Parser;
+use kubecast_tests::ws_client::WsClient;
+use kubecast_tests::{eventually, init_logging};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_default_serves_the_page_and_live_events() {
+    init_logging();
+    let args = kubecast::Args::parse_from(["kubecast", "--source", "sim", "--sim-churn", "50ms"]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let cancel = CancellationToken::new();
+    let server = tokio::spawn(kubecast::run(args, listener, cancel.clone()));
+
+    let page = format!("http://{addr}/");
+    eventually!(20, "the page is served", async {
+        matches!(reqwest::get(&page).await, Ok(r) if r.status().is_success())
+    });
+    let html = reqwest::get(&page).await.expect("page").text().await.expect("body");
+    assert!(html.contains("kubecast.js"), "the page loads the client");
+    let js = reqwest::get(format!("http://{addr}/kubecast.js")).await.expect("client");
+    assert!(js.status().is_success());
+
+    let ws = WsClient::connect(&addr, "", true).await.expect("connect");
+    eventually!(20, "a snapshot with objects and then live events", async {
+        let st = ws.state();
+        st.snapshots == 1 && !st.objects.is_empty() && st.applied >= 5
+    });
+    let st = ws.state();
+    assert_eq!((st.duplicates, st.gaps), (0, 0));
+
+    cancel.cancel();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+    assert!(matches!(result, Ok(Ok(Ok(())))), "kubecast stops cleanly on cancel: {result:?}");
+}

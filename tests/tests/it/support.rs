@@ -1,0 +1,41 @@
+//! Helpers shared by the integration tests.
+
+use kubecast_tests::client_state::ClientState;
+use kubecast_tests::expected::KINDS;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// `Kind/ns/name` keys a client holds, limited to the watched kinds.
+pub fn client_keys(state: &ClientState) -> BTreeSet<String> {
+    state.objects_of(KINDS).into_keys().collect()
+}
+
+/// Runs `n` churn steps with a short pause so watch events spread over debounce windows.
+pub async fn churn(cluster: &kubecast_sim::SimCluster, n: usize) {
+    for _ in 0..n {
+        cluster.step();
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+}
+
+/// The head of the log as a replica reports it (`/events` answers `head`; a `410` answers `seq`).
+pub async fn replica_head(addr: &str) -> u64 {
+    let url = format!("http://{addr}/events?since=0&limit=1");
+    let Ok(resp) = reqwest::get(url).await else { return 0 };
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    body["head"].as_u64().or_else(|| body["seq"].as_u64()).unwrap_or(0)
+}
+
+/// Waits until the replica answers `/readyz` with 200.
+pub async fn wait_ready(addr: &str) {
+    let url = format!("http://{addr}/readyz");
+    kubecast_tests::eventually!(20, format!("{addr} ready"), async {
+        matches!(reqwest::get(&url).await, Ok(r) if r.status().is_success())
+    });
+}
+
+/// Asserts the client saw no broken promise.
+pub fn assert_clean(state: &ClientState, who: &str) {
+    assert_eq!(state.duplicates, 0, "{who}: duplicated events");
+    assert_eq!(state.gaps, 0, "{who}: gaps in the event sequence");
+}

@@ -89,10 +89,10 @@ async fn ahead<L: EventLog>(shared: &Shared, log: &L, req: PageRequest<'_>) -> R
     if req.epoch.is_some_and(|e| *e != epoch) {
         return Ok(Page::Reset { epoch, seq: head, reason: "epoch" });
     }
-    if head >= req.since {
-        if let Some(page) = from_ring(shared, &epoch, req) {
-            return Ok(page);
-        }
+    if head >= req.since
+        && let Some(page) = from_ring(shared, &epoch, req)
+    {
+        return Ok(page);
     }
     match log.meta().await.map_err(CursorError::Log)? {
         Some(meta) if meta.epoch == epoch && meta.seq >= req.since => from_log(log, epoch, head, req).await,

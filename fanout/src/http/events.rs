@@ -1,0 +1,72 @@
+//! `GET /events?since=&epoch=&ns=&kinds=&limit=&wait=`: one page of the log after a cursor, with
+//! long-polling. Answers 200 with the page, 410 with a `reset` body when the cursor is unusable.
+
+use super::query::{Params, RawQuery};
+use super::snapshot::push_joined;
+use super::AppState;
+use crate::cursor::{read_page, Page, PageRequest};
+use crate::error::ApiError;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use kubecast_shared::log::EventLog;
+use kubecast_shared::protocol::frames;
+use kubecast_shared::{Epoch, Seq};
+use tokio::time::Instant;
+
+pub async fn events<L: EventLog>(
+    State(app): State<AppState<L>>,
+    query: Result<Query<RawQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query)?;
+    let deadline = Instant::now() + params.wait;
+    let mut progress = app.shared.progress();
+    let mut since = params.since.unwrap_or(Seq::ZERO);
+    // Pinned after the first page, so a long-poll never continues a cursor into another epoch.
+    let mut epoch_pin = params.epoch.clone();
+    loop {
+        // Mark the current progress as seen before reading, so a change during the read wakes us.
+        progress.borrow_and_update();
+        let req = PageRequest {
+            epoch: epoch_pin.as_ref(),
+            since,
+            filter: &params.filter,
+            limit: params.limit,
+            catchup_wait: app.config.catchup_wait,
+        };
+        match read_page(&app.shared, &app.log, req).await? {
+            Page::Reset { epoch, seq, reason } => {
+                let body = frames::reset(&epoch, seq, reason);
+                return Ok((StatusCode::GONE, [(header::CONTENT_TYPE, "application/json")], body).into_response());
+            }
+            Page::Events { epoch, events, next, head } => {
+                let waiting = events.is_empty() && Instant::now() < deadline && !app.cancel.is_cancelled();
+                if !waiting {
+                    let raws: Vec<Bytes> = events.into_iter().map(|e| e.raw).collect();
+                    return Ok(page_response(&epoch, &raws, next, head));
+                }
+                since = next;
+                epoch_pin = Some(epoch.clone());
+                let woke = tokio::select! {
+                    changed = tokio::time::timeout_at(deadline, progress.changed()) => matches!(changed, Ok(Ok(()))),
+                    () = app.cancel.cancelled() => false,
+                };
+                if !woke {
+                    return Ok(page_response(&epoch, &[], next, head));
+                }
+            }
+        }
+    }
+}
+
+fn page_response(epoch: &Epoch, raws: &[Bytes], next: Seq, head: Seq) -> Response {
+    let mut body = String::with_capacity(128);
+    body.push_str(r#"{"epoch":"#);
+    body.push_str(&serde_json::Value::from(epoch.as_str()).to_string());
+    body.push_str(r#","events":["#);
+    push_joined(&mut body, raws);
+    body.push_str(&format!(r#"],"next":{next},"head":{head}}}"#));
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -1,0 +1,61 @@
+//! The HTTP surface of a replica (DESIGN §4): `/events`, `/snapshot`, `/ws`, health probes and the
+//! live page. Routes share one [`AppState`]; every error is JSON (see [`crate::error`]).
+
+mod events;
+mod pages;
+pub(crate) mod query;
+mod snapshot;
+
+use crate::config::FanoutConfig;
+use crate::state::Shared;
+use axum::routing::get;
+use axum::Router;
+use kubecast_shared::log::EventLog;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub(crate) use snapshot::filtered_snapshot;
+
+/// Everything a route needs.
+#[derive(Clone)]
+pub struct AppState<L> {
+    /// The replica's view, written by the tail.
+    pub shared: Arc<Shared>,
+    /// The log, for cursors older than the ring.
+    pub log: L,
+    pub config: Arc<FanoutConfig>,
+    /// Cancelled on shutdown: sessions close with 1001 and `/readyz` turns 503.
+    pub cancel: CancellationToken,
+    /// WebSocket sessions, so shutdown can wait for their close frames.
+    pub sessions: TaskTracker,
+}
+
+impl<L: EventLog> AppState<L> {
+    /// A state with an empty view; start [`crate::tail::run`] on `shared` to fill it.
+    pub fn new(log: L, config: FanoutConfig, cancel: CancellationToken) -> Self {
+        Self {
+            shared: Shared::new(config.ring_capacity),
+            log,
+            config: Arc::new(config),
+            cancel,
+            sessions: TaskTracker::new(),
+        }
+    }
+}
+
+/// The replica's routes.
+pub fn router<L: EventLog>(state: AppState<L>) -> Router {
+    Router::new()
+        .route("/events", get(events::events::<L>))
+        .route("/snapshot", get(snapshot::snapshot::<L>))
+        .route("/ws", get(crate::ws::upgrade::<L>))
+        .route("/healthz", get(pages::healthz))
+        .route("/readyz", get(pages::readyz::<L>))
+        .route("/", get(pages::index))
+        .route("/kubecast.js", get(pages::client_js))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,39 @@
+//! `kubecast-fanout`: one standalone fanout replica reading the event log from Redis.
+
+use anyhow::Context;
+use clap::Parser;
+use kubecast_shared::config::{LogArgs, TelemetryArgs};
+use std::net::SocketAddr;
+
+/// Serve a cluster's Kubecast event log to browsers over WebSocket and HTTP.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "KUBECAST_LISTEN", default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    log: LogArgs,
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+    #[command(flatten)]
+    fanout: kubecast_fanout::FanoutArgs,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    kubecast_shared::telemetry::init(&args.telemetry);
+    anyhow::ensure!(
+        args.log.redis_url.is_some(),
+        "the standalone fanout reads the log from Redis: set --redis-url or REDIS_URL \
+         (the in-memory log only works inside the embedded `kubecast` binary)"
+    );
+    let log = args.log.open().await.context("connecting to the event log")?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, "kubecast-fanout is serving");
+    let cancel = kubecast_shared::shutdown::on_signals();
+    kubecast_fanout::serve(listener, log, args.fanout.config(), cancel).await
+}

@@ -1,0 +1,251 @@
+//! WebSocket tests on a real socket with `tokio-tungstenite`.
+
+use crate::testkit::Fixture;
+use futures::{SinkExt, StreamExt};
+use kubecast_shared::Op;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: SocketAddr, query: &str) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?{query}")).await.expect("connect");
+    ws
+}
+
+/// The next message of any kind.
+async fn next_message(ws: &mut Ws) -> Message {
+    tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("a message in time")
+        .expect("stream open")
+        .expect("valid message")
+}
+
+/// The next text frame, skipping `position` heartbeats unless `keep_positions`.
+async fn next_frame_with(ws: &mut Ws, keep_positions: bool) -> Value {
+    loop {
+        if let Message::Text(text) = next_message(ws).await {
+            let frame: Value = serde_json::from_str(text.as_str()).expect("json frame");
+            if keep_positions || frame["type"] != "position" {
+                return frame;
+            }
+        }
+    }
+}
+
+async fn next_frame(ws: &mut Ws) -> Value {
+    next_frame_with(ws, false).await
+}
+
+async fn send(ws: &mut Ws, text: &str) {
+    ws.send(Message::Text(text.into())).await.expect("send");
+}
+
+fn seqs(frame: &Value) -> Vec<u64> {
+    frame["events"].as_array().expect("events").iter().map(|e| e["seq"].as_u64().expect("seq")).collect()
+}
+
+/// Collects `events` frames until `last` was seen; returns every seq in arrival order.
+async fn events_until(ws: &mut Ws, last: u64) -> Vec<u64> {
+    let mut seen = Vec::new();
+    while seen.last() != Some(&last) {
+        let frame = next_frame(ws).await;
+        assert_eq!(frame["type"], "events", "unexpected frame {frame}");
+        seen.extend(seqs(&frame));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_new_client_gets_hello_and_a_snapshot_then_live_events_in_order() {
+    let mut fx = Fixture::default().await;
+    fx.append_pods("shop", 3).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    let hello = next_frame(&mut ws).await;
+    assert_eq!((hello["type"].as_str(), hello["epoch"].as_str(), hello["seq"].as_u64()), (Some("hello"), Some("e1"), Some(3)));
+    assert_eq!((hello["server"].as_str(), hello["protocol"].as_u64(), hello["heartbeat_ms"].as_u64()), (Some("test"), Some(1), Some(200)));
+    let snap = next_frame(&mut ws).await;
+    assert_eq!((snap["type"].as_str(), snap["seq"].as_u64(), snap["last"].as_bool()), (Some("snapshot"), Some(3), Some(true)));
+    assert_eq!(snap["objects"].as_array().map(Vec::len), Some(3));
+    fx.append_pods("shop", 2).await;
+    fx.append_pods("shop", 3).await;
+    assert_eq!(events_until(&mut ws, 8).await, vec![4, 5, 6, 7, 8]);
+}
+
+#[tokio::test]
+async fn resuming_with_since_gets_exactly_the_missed_events_then_live_ones() {
+    let mut fx = Fixture::default().await;
+    fx.append_pods("shop", 5).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "since=2&epoch=e1").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(events_until(&mut ws, 5).await, vec![3, 4, 5]);
+    fx.append_pods("shop", 1).await;
+    assert_eq!(events_until(&mut ws, 6).await, vec![6]);
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_ring_is_replayed_from_the_log() {
+    let config = crate::FanoutConfig { ring_capacity: 2, ..crate::testkit::test_config() };
+    let mut fx = Fixture::start(1000, config).await;
+    fx.append_pods("shop", 10).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "since=1&epoch=e1").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(events_until(&mut ws, 10).await, (2..=10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_cursor_from_another_epoch_gets_a_reset_and_a_snapshot() {
+    let mut fx = Fixture::default().await;
+    fx.append_pods("shop", 4).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "since=2&epoch=gone").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    let reset = next_frame(&mut ws).await;
+    assert_eq!((reset["type"].as_str(), reset["epoch"].as_str(), reset["seq"].as_u64()), (Some("reset"), Some("e1"), Some(4)));
+    assert_eq!(reset["reason"], "epoch");
+    let snap = next_frame(&mut ws).await;
+    assert_eq!((snap["type"].as_str(), snap["seq"].as_u64()), (Some("snapshot"), Some(4)));
+}
+
+#[tokio::test]
+async fn a_namespace_filter_only_delivers_its_namespace_and_positions_advance() {
+    let mut fx = Fixture::default().await;
+    fx.append_pods("shop", 2).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "ns=web").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    let snap = next_frame(&mut ws).await;
+    assert_eq!(snap["objects"].as_array().map(Vec::len), Some(0));
+    fx.append_pods("shop", 3).await;
+    fx.append_pods("web", 1).await;
+    fx.append_pods("shop", 2).await;
+    let mut web = Vec::new();
+    let mut position = 0;
+    while position < 8 {
+        let frame = next_frame_with(&mut ws, true).await;
+        match frame["type"].as_str() {
+            Some("events") => {
+                for ev in frame["events"].as_array().expect("events") {
+                    assert_eq!(ev["ns"], "web", "{ev}");
+                    web.push(ev["seq"].as_u64().expect("seq"));
+                }
+            }
+            Some("position") => position = frame["seq"].as_u64().expect("seq"),
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert_eq!(web, vec![6]);
+}
+
+#[tokio::test]
+async fn ping_gets_pong_and_a_malformed_message_gets_an_error_frame() {
+    let fx = Fixture::default().await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_frame(&mut ws).await["type"], "pong");
+    for bad in ["not json", r#"{"type":"launch"}"#, r#"{"type":"subscribe","ns":["a b"]}"#] {
+        send(&mut ws, bad).await;
+        let error = next_frame(&mut ws).await;
+        assert_eq!(error["type"], "error", "{bad}");
+        assert!(error["code"].is_string() && error["message"].is_string());
+    }
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_frame(&mut ws).await["type"], "pong", "the connection stays up");
+}
+
+#[tokio::test]
+async fn subscribe_replaces_the_filter_and_answers_with_a_snapshot() {
+    let mut fx = Fixture::default().await;
+    fx.append(&[("shop", "Pod", "a", Op::Added), ("web", "Pod", "b", Op::Added)]).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(next_frame(&mut ws).await["objects"].as_array().map(Vec::len), Some(2));
+    send(&mut ws, r#"{"type":"subscribe","ns":["web"]}"#).await;
+    let snap = next_frame(&mut ws).await;
+    assert_eq!(snap["type"], "snapshot");
+    assert_eq!(snap["objects"][0]["name"], "b");
+    assert_eq!(snap["objects"].as_array().map(Vec::len), Some(1));
+    send(&mut ws, r#"{"type":"get_snapshot"}"#).await;
+    assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+}
+
+#[tokio::test]
+async fn an_epoch_change_in_the_log_resets_every_client() {
+    let mut fx = Fixture::default().await;
+    fx.append_pods("shop", 3).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+    fx.new_epoch("e2").await;
+    fx.append(&[("shop", "Pod", "fresh", Op::Added)]).await;
+    let reset = next_frame(&mut ws).await;
+    assert_eq!((reset["type"].as_str(), reset["epoch"].as_str()), (Some("reset"), Some("e2")));
+    let snap = next_frame(&mut ws).await;
+    assert_eq!((snap["type"].as_str(), snap["epoch"].as_str(), snap["seq"].as_u64()), (Some("snapshot"), Some("e2"), Some(1)));
+    assert_eq!(snap["objects"][0]["name"], "fresh");
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_1001() {
+    let fx = Fixture::default().await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    fx.cancel.cancel();
+    loop {
+        if let Message::Close(frame) = next_message(&mut ws).await {
+            assert_eq!(frame.map(|f| u16::from(f.code)), Some(1001));
+            break;
+        }
+    }
+}
+
+/// A session driven without a socket: its sink blocks while the gate is closed, so the live
+/// channel overflows behind it.
+#[tokio::test]
+async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
+    use axum::extract::ws::Message as AxumMessage;
+    let mut fx = Fixture::default().await;
+    let (gate, gate_rx) = tokio::sync::watch::channel(true);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<AxumMessage>();
+    let sink = Box::pin(futures::sink::unfold((out_tx, gate_rx), |(tx, mut gate), msg: AxumMessage| async move {
+        let _ = gate.wait_for(|open| *open).await;
+        let _ = tx.send(msg);
+        Ok::<_, std::convert::Infallible>((tx, gate))
+    }));
+    let stream = futures::stream::pending::<Result<AxumMessage, std::convert::Infallible>>();
+    let params = crate::http::query::Params {
+        since: None,
+        epoch: None,
+        filter: Default::default(),
+        limit: 1,
+        wait: Duration::ZERO,
+    };
+    let session = tokio::spawn(super::Session::new(fx.app.clone(), params).run(sink, stream));
+    let first = out_rx.recv().await.expect("hello");
+    assert!(matches!(first, AxumMessage::Text(ref t) if t.as_str().contains("hello")));
+    gate.send_replace(false);
+    for _ in 0..1100 {
+        fx.append_pods("shop", 1).await;
+    }
+    gate.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(5), session).await.expect("session ended").expect("no panic");
+    let mut close = None;
+    while let Ok(msg) = out_rx.try_recv() {
+        if let AxumMessage::Close(frame) = msg {
+            close = frame.map(|f| f.code);
+        }
+    }
+    assert_eq!(close, Some(super::CLOSE_TOO_SLOW));
+}

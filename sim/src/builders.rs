@@ -10,7 +10,9 @@ use k8s_openapi::api::core::v1::{
     ContainerStateWaiting, ContainerStatus, Namespace, NamespaceStatus, Pod, PodCondition, PodSpec,
     PodStatus, PodTemplateSpec, Service, ServicePort, ServiceSpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, ObjectMeta, OwnerReference, Time,
+};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
 
@@ -24,7 +26,10 @@ pub fn time(second: u64) -> Time {
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 fn meta(ns: Option<&str>, name: &str, uid: &str, created: Time) -> ObjectMeta {
@@ -54,24 +59,40 @@ pub fn namespace(name: &str, uid: &str, created: Time) -> Namespace {
     meta.labels = Some(labels(&[("kubernetes.io/metadata.name", name)]));
     Namespace {
         metadata: meta,
-        status: Some(NamespaceStatus { phase: Some("Active".into()), ..NamespaceStatus::default() }),
+        status: Some(NamespaceStatus {
+            phase: Some("Active".into()),
+            ..NamespaceStatus::default()
+        }),
         ..Namespace::default()
     }
 }
 
 /// A deployment selecting `app=<name>`; its status is filled in by the churn generator.
-pub fn deployment(ns: &str, name: &str, uid: &str, replicas: i32, image: &str, created: Time) -> Deployment {
+pub fn deployment(
+    ns: &str,
+    name: &str,
+    uid: &str,
+    replicas: i32,
+    image: &str,
+    created: Time,
+) -> Deployment {
     let mut meta = meta(Some(ns), name, uid, created);
     meta.labels = Some(labels(&[("app", name)]));
     meta.generation = Some(1);
     meta.annotations = Some(labels(&[("deployment.kubernetes.io/revision", "1")]));
     let template = PodTemplateSpec {
-        metadata: Some(ObjectMeta { labels: Some(labels(&[("app", name)])), ..ObjectMeta::default() }),
+        metadata: Some(ObjectMeta {
+            labels: Some(labels(&[("app", name)])),
+            ..ObjectMeta::default()
+        }),
         spec: Some(PodSpec {
             containers: vec![Container {
                 name: name.to_owned(),
                 image: Some(image.to_owned()),
-                ports: Some(vec![ContainerPort { container_port: 8080, ..ContainerPort::default() }]),
+                ports: Some(vec![ContainerPort {
+                    container_port: 8080,
+                    ..ContainerPort::default()
+                }]),
                 ..Container::default()
             }],
             ..PodSpec::default()
@@ -79,23 +100,42 @@ pub fn deployment(ns: &str, name: &str, uid: &str, replicas: i32, image: &str, c
     };
     let spec = DeploymentSpec {
         replicas: Some(replicas),
-        selector: LabelSelector { match_labels: Some(labels(&[("app", name)])), ..LabelSelector::default() },
+        selector: LabelSelector {
+            match_labels: Some(labels(&[("app", name)])),
+            ..LabelSelector::default()
+        },
         template,
         ..DeploymentSpec::default()
     };
-    Deployment { metadata: meta, spec: Some(spec), status: None }
+    Deployment {
+        metadata: meta,
+        spec: Some(spec),
+        status: None,
+    }
 }
 
 /// The deployment's pod template, with `pod-template-hash` added to its labels.
 fn hashed_template(dep: &Deployment, hash: &str) -> PodTemplateSpec {
-    let mut template = dep.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
+    let mut template = dep
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
     let meta = template.metadata.get_or_insert_with(ObjectMeta::default);
-    meta.labels.get_or_insert_with(BTreeMap::new).insert("pod-template-hash".into(), hash.to_owned());
+    meta.labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert("pod-template-hash".into(), hash.to_owned());
     template
 }
 
 /// The replica set `<deploy>-<hash>` for the deployment's current template, owned by it.
-pub fn replica_set(dep: &Deployment, hash: &str, uid: &str, revision: u32, created: Time) -> ReplicaSet {
+pub fn replica_set(
+    dep: &Deployment,
+    hash: &str,
+    uid: &str,
+    revision: u32,
+    created: Time,
+) -> ReplicaSet {
     let dep_name = dep.metadata.name.clone().unwrap_or_default();
     let ns = dep.metadata.namespace.as_deref();
     let template = hashed_template(dep, hash);
@@ -103,33 +143,60 @@ pub fn replica_set(dep: &Deployment, hash: &str, uid: &str, revision: u32, creat
     let mut meta = meta(ns, &format!("{dep_name}-{hash}"), uid, created);
     meta.labels = pod_labels.clone();
     meta.generation = Some(1);
-    meta.annotations = Some(labels(&[("deployment.kubernetes.io/revision", &revision.to_string())]));
+    meta.annotations = Some(labels(&[(
+        "deployment.kubernetes.io/revision",
+        &revision.to_string(),
+    )]));
     meta.owner_references = Some(vec![controller_ref("apps/v1", "Deployment", &dep.metadata)]);
     let spec = ReplicaSetSpec {
         replicas: dep.spec.as_ref().and_then(|s| s.replicas),
-        selector: LabelSelector { match_labels: pod_labels, ..LabelSelector::default() },
+        selector: LabelSelector {
+            match_labels: pod_labels,
+            ..LabelSelector::default()
+        },
         template: Some(template),
         ..ReplicaSetSpec::default()
     };
-    ReplicaSet { metadata: meta, spec: Some(spec), status: None }
+    ReplicaSet {
+        metadata: meta,
+        spec: Some(spec),
+        status: None,
+    }
 }
 
 /// A new pod of the replica set, scheduled on `node`, Pending with its container being created.
 pub fn pod(rs: &ReplicaSet, name: &str, uid: &str, node: &str, created: Time) -> Pod {
-    let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
+    let template = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
     let mut meta = meta(rs.metadata.namespace.as_deref(), name, uid, created.clone());
     meta.labels = template.metadata.and_then(|m| m.labels);
     meta.owner_references = Some(vec![controller_ref("apps/v1", "ReplicaSet", &rs.metadata)]);
     let mut spec = template.spec.unwrap_or_default();
     spec.node_name = Some(node.to_owned());
-    let mut pod = Pod { metadata: meta, spec: Some(spec), status: None };
+    let mut pod = Pod {
+        metadata: meta,
+        spec: Some(spec),
+        status: None,
+    };
     set_pod_pending(&mut pod, created);
     pod
 }
 
 fn container_status(pod: &Pod, ready: bool, state: ContainerState) -> ContainerStatus {
-    let container = pod.spec.as_ref().and_then(|s| s.containers.first()).cloned().unwrap_or_default();
-    let previous = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|c| c.first());
+    let container = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .cloned()
+        .unwrap_or_default();
+    let previous = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first());
     ContainerStatus {
         name: container.name,
         image: container.image.unwrap_or_default(),
@@ -153,8 +220,18 @@ fn ready_condition(ready: bool, now: Time) -> PodCondition {
 }
 
 fn set_pod_pending(pod: &mut Pod, now: Time) {
-    let waiting = ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None };
-    let status = container_status(pod, false, ContainerState { waiting: Some(waiting), ..ContainerState::default() });
+    let waiting = ContainerStateWaiting {
+        reason: Some("ContainerCreating".into()),
+        message: None,
+    };
+    let status = container_status(
+        pod,
+        false,
+        ContainerState {
+            waiting: Some(waiting),
+            ..ContainerState::default()
+        },
+    );
     pod.status = Some(PodStatus {
         phase: Some("Pending".into()),
         conditions: Some(vec![ready_condition(false, now)]),
@@ -165,9 +242,22 @@ fn set_pod_pending(pod: &mut Pod, now: Time) {
 
 /// Marks the pod Running (its container started at `now`), ready or not yet ready.
 pub fn set_pod_running(pod: &mut Pod, ready: bool, now: Time, pod_ip: &str) {
-    let running = ContainerStateRunning { started_at: Some(now.clone()) };
-    let status = container_status(pod, ready, ContainerState { running: Some(running), ..ContainerState::default() });
-    let start_time = pod.status.as_ref().and_then(|s| s.start_time.clone()).unwrap_or_else(|| now.clone());
+    let running = ContainerStateRunning {
+        started_at: Some(now.clone()),
+    };
+    let status = container_status(
+        pod,
+        ready,
+        ContainerState {
+            running: Some(running),
+            ..ContainerState::default()
+        },
+    );
+    let start_time = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.clone())
+        .unwrap_or_else(|| now.clone());
     pod.status = Some(PodStatus {
         phase: Some("Running".into()),
         conditions: Some(vec![ready_condition(ready, now)]),
@@ -180,7 +270,9 @@ pub fn set_pod_running(pod: &mut Pod, ready: bool, now: Time, pod_ip: &str) {
 
 /// Records a container crash and restart: restartCount+1, last state terminated, not ready.
 pub fn restart_container(pod: &mut Pod, now: Time) {
-    let Some(status) = pod.status.as_mut() else { return };
+    let Some(status) = pod.status.as_mut() else {
+        return;
+    };
     for c in status.container_statuses.iter_mut().flatten() {
         c.restart_count += 1;
         c.ready = false;
@@ -190,9 +282,14 @@ pub fn restart_container(pod: &mut Pod, now: Time) {
             finished_at: Some(now.clone()),
             ..ContainerStateTerminated::default()
         };
-        c.last_state = Some(ContainerState { terminated: Some(terminated), ..ContainerState::default() });
+        c.last_state = Some(ContainerState {
+            terminated: Some(terminated),
+            ..ContainerState::default()
+        });
         c.state = Some(ContainerState {
-            running: Some(ContainerStateRunning { started_at: Some(now.clone()) }),
+            running: Some(ContainerStateRunning {
+                started_at: Some(now.clone()),
+            }),
             ..ContainerState::default()
         });
     }
@@ -223,5 +320,9 @@ pub fn service(ns: &str, name: &str, uid: &str, cluster_ip: &str, created: Time)
         }]),
         ..ServiceSpec::default()
     };
-    Service { metadata: meta, spec: Some(spec), status: None }
+    Service {
+        metadata: meta,
+        spec: Some(spec),
+        status: None,
+    }
 }

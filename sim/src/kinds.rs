@@ -121,7 +121,10 @@ mod tests {
         assert_eq!(t.ns.as_deref(), Some("shop"));
         assert_eq!(t.name.as_deref(), Some("web-1"));
         let t = parse_path("/api/v1/namespaces/shop").expect("namespace");
-        assert_eq!((t.spec.kind, t.name.as_deref()), ("Namespace", Some("shop")));
+        assert_eq!(
+            (t.spec.kind, t.name.as_deref()),
+            ("Namespace", Some("shop"))
+        );
         let t = parse_path("/api/v1/namespaces/shop/services").expect("services");
         assert_eq!((t.spec.kind, t.ns.as_deref()), ("Service", Some("shop")));
     }

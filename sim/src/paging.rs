@@ -42,10 +42,19 @@ impl Pager {
     /// First page: `items` is the full current list at `rv`; `limit` 0 means unlimited.
     pub fn first(&mut self, items: Vec<Arc<Value>>, rv: u64, limit: usize) -> Page {
         if limit == 0 || items.len() <= limit {
-            return Page { items, rv, continue_token: None, remaining: 0 };
+            return Page {
+                items,
+                rv,
+                continue_token: None,
+                remaining: 0,
+            };
         }
         self.next_id += 1;
-        let snapshot = Snapshot { id: self.next_id, rv, items: items.into() };
+        let snapshot = Snapshot {
+            id: self.next_id,
+            rv,
+            items: items.into(),
+        };
         let page = slice(&snapshot, 0, limit);
         self.snapshots.push_back(snapshot);
         if self.snapshots.len() > MAX_SNAPSHOTS {
@@ -57,12 +66,20 @@ impl Pager {
     /// A later page from a continue token.
     pub fn next(&mut self, token: &str, limit: usize) -> Result<Page> {
         let (id, offset) = parse_token(token).ok_or(Error::ContinueExpired)?;
-        let pos = self.snapshots.iter().position(|s| s.id == id).ok_or(Error::ContinueExpired)?;
+        let pos = self
+            .snapshots
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or(Error::ContinueExpired)?;
         let snapshot = &self.snapshots[pos];
         if offset > snapshot.items.len() {
             return Err(Error::ContinueExpired);
         }
-        let limit = if limit == 0 { snapshot.items.len() } else { limit };
+        let limit = if limit == 0 {
+            snapshot.items.len()
+        } else {
+            limit
+        };
         let page = slice(snapshot, offset, limit);
         if page.continue_token.is_none() {
             self.snapshots.remove(pos);
@@ -100,7 +117,10 @@ mod tests {
     #[test]
     fn small_lists_come_back_in_one_page() {
         let page = Pager::default().first(items(3), 7, 5);
-        assert_eq!((page.items.len(), page.rv, page.continue_token), (3, 7, None));
+        assert_eq!(
+            (page.items.len(), page.rv, page.continue_token),
+            (3, 7, None)
+        );
     }
 
     #[test]
@@ -111,9 +131,15 @@ mod tests {
         let token = first.continue_token.expect("more pages");
         let second = pager.next(&token, 2).expect("page 2");
         assert_eq!((second.items[0]["i"].as_u64(), second.rv), (Some(2), 9));
-        let third = pager.next(&second.continue_token.expect("page 3"), 2).expect("page 3");
+        let third = pager
+            .next(&second.continue_token.expect("page 3"), 2)
+            .expect("page 3");
         assert_eq!((third.items.len(), third.continue_token), (1, None));
-        assert_eq!(pager.next(&token, 2).err(), Some(Error::ContinueExpired), "finished snapshot is dropped");
+        assert_eq!(
+            pager.next(&token, 2).err(),
+            Some(Error::ContinueExpired),
+            "finished snapshot is dropped"
+        );
     }
 
     #[test]

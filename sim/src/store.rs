@@ -92,7 +92,11 @@ impl Store {
                 (spec.kind, state)
             })
             .collect();
-        Self { rv: 0, history_cap: history_cap.max(1), kinds }
+        Self {
+            rv: 0,
+            history_cap: history_cap.max(1),
+            kinds,
+        }
     }
 
     /// The current (latest) resourceVersion.
@@ -111,7 +115,14 @@ impl Store {
             Some(_) => EventType::Modified,
             None => EventType::Added,
         };
-        Some(Self::record(state, self.history_cap, self.rv, ty, key.0, obj))
+        Some(Self::record(
+            state,
+            self.history_cap,
+            self.rv,
+            ty,
+            key.0,
+            obj,
+        ))
     }
 
     /// Deletes an object; returns `None` if it did not exist.
@@ -122,7 +133,14 @@ impl Store {
         self.rv += 1;
         let mut obj = Arc::unwrap_or_clone(old);
         stamp(state.spec, &mut obj, self.rv);
-        Some(Self::record(state, self.history_cap, self.rv, EventType::Deleted, key.0, Arc::new(obj)))
+        Some(Self::record(
+            state,
+            self.history_cap,
+            self.rv,
+            EventType::Deleted,
+            key.0,
+            Arc::new(obj),
+        ))
     }
 
     fn record(
@@ -147,7 +165,9 @@ impl Store {
 
     /// Current objects of a kind in (namespace, name) order, optionally in one namespace.
     pub fn items(&self, kind: &str, ns: Option<&str>) -> Vec<Arc<Value>> {
-        let Some(state) = self.kinds.get(kind) else { return Vec::new() };
+        let Some(state) = self.kinds.get(kind) else {
+            return Vec::new();
+        };
         state
             .objects
             .iter()
@@ -159,7 +179,10 @@ impl Store {
     /// One object by namespace and name.
     pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
         let state = self.kinds.get(kind)?;
-        state.objects.get(&(ns_of(state.spec, ns, name), name.to_owned())).cloned()
+        state
+            .objects
+            .get(&(ns_of(state.spec, ns, name), name.to_owned()))
+            .cloned()
     }
 
     /// Every object of every kind as (kind, namespace, name, object).
@@ -168,7 +191,9 @@ impl Store {
             .iter()
             .filter_map(|spec| self.kinds.get(spec.kind))
             .flat_map(|s| {
-                s.objects.iter().map(|((ns, name), v)| (s.spec.kind, ns.clone(), name.clone(), Arc::clone(v)))
+                s.objects
+                    .iter()
+                    .map(|((ns, name), v)| (s.spec.kind, ns.clone(), name.clone(), Arc::clone(v)))
             })
             .collect()
     }
@@ -179,10 +204,17 @@ impl Store {
         let state = self.kinds.get(kind).ok_or(Error::UnknownPath)?;
         let rx = state.tx.subscribe();
         let Some(from) = from else {
-            return Ok(WatchStart { replay: Vec::new(), rx, rv: self.rv });
+            return Ok(WatchStart {
+                replay: Vec::new(),
+                rx,
+                rv: self.rv,
+            });
         };
         if from < state.floor {
-            return Err(Error::TooOldResourceVersion { requested: from, oldest: state.floor });
+            return Err(Error::TooOldResourceVersion {
+                requested: from,
+                oldest: state.floor,
+            });
         }
         let replay = state
             .history
@@ -190,7 +222,11 @@ impl Store {
             .filter(|ev| ev.rv > from && ns.is_none_or(|ns| ns == ev.ns))
             .cloned()
             .collect();
-        Ok(WatchStart { replay, rx, rv: from })
+        Ok(WatchStart {
+            replay,
+            rx,
+            rv: from,
+        })
     }
 
     /// Drops all history: any watch from an RV before now gets 410 Expired.

@@ -14,9 +14,20 @@ fn every_write_bumps_the_global_resource_version_and_stamps_the_object() {
     let ev = store.upsert("Pod", pod("a", "p1")).expect("pod");
     assert_eq!((ev.rv, ev.ty), (1, EventType::Added));
     assert_eq!(ev.object["metadata"]["resourceVersion"], "1");
-    assert_eq!((ev.object["kind"].as_str(), ev.object["apiVersion"].as_str()), (Some("Pod"), Some("v1")));
-    let ev = store.upsert("Deployment", json!({"metadata": {"namespace": "a", "name": "d"}})).expect("d");
-    assert_eq!((ev.rv, ev.object["apiVersion"].as_str()), (2, Some("apps/v1")));
+    assert_eq!(
+        (ev.object["kind"].as_str(), ev.object["apiVersion"].as_str()),
+        (Some("Pod"), Some("v1"))
+    );
+    let ev = store
+        .upsert(
+            "Deployment",
+            json!({"metadata": {"namespace": "a", "name": "d"}}),
+        )
+        .expect("d");
+    assert_eq!(
+        (ev.rv, ev.object["apiVersion"].as_str()),
+        (2, Some("apps/v1"))
+    );
     let ev = store.upsert("Pod", pod("a", "p1")).expect("pod");
     assert_eq!((ev.rv, ev.ty), (3, EventType::Modified));
     let ev = store.delete("Pod", "a", "p1").expect("deleted");
@@ -39,7 +50,10 @@ fn namespaces_are_keyed_by_their_own_name() {
     let mut store = Store::new(10);
     store.upsert("Namespace", json!({"metadata": {"name": "shop"}}));
     let all = store.all();
-    assert_eq!((all[0].0, all[0].1.as_str(), all[0].2.as_str()), ("Namespace", "shop", "shop"));
+    assert_eq!(
+        (all[0].0, all[0].1.as_str(), all[0].2.as_str()),
+        ("Namespace", "shop", "shop")
+    );
     assert!(store.get("Namespace", "", "shop").is_some());
 }
 
@@ -50,9 +64,15 @@ fn watch_replays_events_after_the_requested_version_in_its_namespace() {
     store.upsert("Pod", pod("b", "p2"));
     store.upsert("Pod", pod("a", "p3"));
     let all = store.watch("Pod", None, Some(1)).expect("watch");
-    assert_eq!(all.replay.iter().map(|e| e.rv).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        all.replay.iter().map(|e| e.rv).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
     let in_a = store.watch("Pod", Some("a"), Some(0)).expect("watch");
-    assert_eq!(in_a.replay.iter().map(|e| e.rv).collect::<Vec<_>>(), vec![1, 3]);
+    assert_eq!(
+        in_a.replay.iter().map(|e| e.rv).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
     let now = store.watch("Pod", None, None).expect("watch");
     assert!(now.replay.is_empty());
     assert_eq!(now.rv, 3);
@@ -65,9 +85,22 @@ fn watch_from_before_the_trimmed_history_is_too_old() {
         store.upsert("Pod", pod("a", &format!("p{i}")));
     }
     // Events 4 and 5 are retained, so a watch from 3 is complete and one from 2 is not.
-    assert_eq!(store.watch("Pod", None, Some(3)).expect("watch").replay.len(), 2);
+    assert_eq!(
+        store
+            .watch("Pod", None, Some(3))
+            .expect("watch")
+            .replay
+            .len(),
+        2
+    );
     let err = store.watch("Pod", None, Some(2)).err();
-    assert_eq!(err, Some(Error::TooOldResourceVersion { requested: 2, oldest: 3 }));
+    assert_eq!(
+        err,
+        Some(Error::TooOldResourceVersion {
+            requested: 2,
+            oldest: 3
+        })
+    );
 }
 
 #[test]
@@ -77,7 +110,13 @@ fn compacting_history_expires_every_older_version() {
     store.upsert("Service", pod("a", "s1"));
     store.compact_history();
     assert!(store.watch("Pod", None, Some(1)).is_err());
-    assert!(store.watch("Service", None, Some(2)).expect("current rv is fine").replay.is_empty());
+    assert!(
+        store
+            .watch("Service", None, Some(2))
+            .expect("current rv is fine")
+            .replay
+            .is_empty()
+    );
 }
 
 #[tokio::test]

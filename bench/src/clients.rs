@@ -3,7 +3,7 @@
 
 use crate::publisher::now_us;
 use futures::StreamExt;
-use serde_json::Value;
+use serde::Deserialize;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -29,18 +29,17 @@ where
     let mut last = 0u64;
     while let Some(Ok(msg)) = socket.next().await {
         let Message::Text(text) = msg else { continue };
-        let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-        match frame["type"].as_str() {
-            Some("snapshot") => last = last.max(frame["seq"].as_u64().unwrap_or(0)),
-            Some("events") => {
+        let Ok(frame) = serde_json::from_str::<Frame>(&text) else { continue };
+        match frame.kind {
+            "snapshot" => last = last.max(frame.seq),
+            "events" => {
                 let now = now_us();
-                for ev in frame["events"].as_array().into_iter().flatten() {
-                    let seq = ev["seq"].as_u64().unwrap_or(0);
-                    if seq <= last { result.duplicates += 1; continue; }
-                    if seq != last + 1 { result.gaps += 1; }
-                    last = seq;
+                for ev in frame.events {
+                    if ev.seq <= last { result.duplicates += 1; continue; }
+                    if ev.seq != last + 1 { result.gaps += 1; }
+                    last = ev.seq;
                     result.received += 1;
-                    if let Some(sent) = ev["obj"]["sent_us"].as_u64() {
+                    if let Some(sent) = ev.obj.sent_us {
                         let _ = result.latency_us.record(now.saturating_sub(sent));
                     }
                 }
@@ -51,4 +50,27 @@ where
         if target > 0 && last >= target { break; }
     }
     result
+}
+
+/// The fields a benchmark client reads; everything else is skipped by the parser.
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(default)]
+    seq: u64,
+    #[serde(default)]
+    events: Vec<Ev>,
+}
+
+#[derive(Deserialize)]
+struct Ev {
+    seq: u64,
+    #[serde(default)]
+    obj: Obj,
+}
+
+#[derive(Deserialize, Default)]
+struct Obj {
+    sent_us: Option<u64>,
 }

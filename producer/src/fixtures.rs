@@ -1,13 +1,17 @@
 //! Object builders for tests: just enough of each Kubernetes object to exercise the projections
 //! and the index (after kube-rs/controller-rs `src/fixtures.rs`).
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
+};
 use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
     ContainerStatus, Namespace, Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort,
     ServiceSpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, ObjectMeta, OwnerReference, Time,
+};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
@@ -40,7 +44,11 @@ fn controller(kind: &str, name: &str) -> OwnerReference {
 /// A namespace in phase `Active`.
 pub fn namespace(name: &str) -> Namespace {
     Namespace {
-        metadata: ObjectMeta { name: Some(name.into()), uid: Some(format!("uid-{name}")), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            uid: Some(format!("uid-{name}")),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -51,7 +59,10 @@ pub fn deployment(ns: &str, name: &str, desired: i32, ready: i32) -> Deployment 
         metadata: meta(ns, name),
         spec: Some(DeploymentSpec {
             replicas: Some(desired),
-            selector: LabelSelector { match_labels: Some(labels()), ..Default::default() },
+            selector: LabelSelector {
+                match_labels: Some(labels()),
+                ..Default::default()
+            },
             ..Default::default()
         }),
         status: Some(DeploymentStatus {
@@ -64,14 +75,23 @@ pub fn deployment(ns: &str, name: &str, desired: i32, ready: i32) -> Deployment 
 }
 
 /// A replica set, controlled by the deployment `owner` if given.
-pub fn replica_set(ns: &str, name: &str, owner: Option<&str>, desired: i32, ready: i32) -> ReplicaSet {
+pub fn replica_set(
+    ns: &str,
+    name: &str,
+    owner: Option<&str>,
+    desired: i32,
+    ready: i32,
+) -> ReplicaSet {
     let mut metadata = meta(ns, name);
     metadata.owner_references = owner.map(|o| vec![controller("Deployment", o)]);
     ReplicaSet {
         metadata,
         spec: Some(ReplicaSetSpec {
             replicas: Some(desired),
-            selector: LabelSelector { match_labels: Some(labels()), ..Default::default() },
+            selector: LabelSelector {
+                match_labels: Some(labels()),
+                ..Default::default()
+            },
             ..Default::default()
         }),
         status: Some(ReplicaSetStatus {
@@ -109,7 +129,10 @@ pub fn service(ns: &str, name: &str) -> Service {
 
 /// Starts a pod builder.
 pub fn pod(ns: &str, name: &str) -> PodBuilder {
-    let pod = Pod { metadata: meta(ns, name), ..Default::default() };
+    let pod = Pod {
+        metadata: meta(ns, name),
+        ..Default::default()
+    };
     PodBuilder { pod }
 }
 
@@ -126,25 +149,47 @@ impl PodBuilder {
 
     /// Scheduled on `node-1`, phase Running, Ready, one running container `app`.
     pub fn running(mut self) -> Self {
-        self.pod.spec = Some(PodSpec { node_name: Some("node-1".into()), ..Default::default() });
+        self.pod.spec = Some(PodSpec {
+            node_name: Some("node-1".into()),
+            ..Default::default()
+        });
         let status = self.status();
         status.phase = Some("Running".into());
-        status.conditions = Some(vec![PodCondition { type_: "Ready".into(), status: "True".into(), ..Default::default() }]);
-        let running = ContainerState { running: Some(ContainerStateRunning::default()), ..Default::default() };
+        status.conditions = Some(vec![PodCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            ..Default::default()
+        }]);
+        let running = ContainerState {
+            running: Some(ContainerStateRunning::default()),
+            ..Default::default()
+        };
         status.container_statuses = Some(vec![container("app", true, 0, running)]);
         self
     }
 
     pub fn container_waiting(mut self, name: &str, reason: &str, restarts: i32) -> Self {
-        let waiting = ContainerStateWaiting { reason: Some(reason.into()), ..Default::default() };
-        let state = ContainerState { waiting: Some(waiting), ..Default::default() };
+        let waiting = ContainerStateWaiting {
+            reason: Some(reason.into()),
+            ..Default::default()
+        };
+        let state = ContainerState {
+            waiting: Some(waiting),
+            ..Default::default()
+        };
         self.push(container(name, false, restarts, state));
         self
     }
 
     pub fn container_terminated(mut self, name: &str, reason: &str, restarts: i32) -> Self {
-        let terminated = ContainerStateTerminated { reason: Some(reason.into()), ..Default::default() };
-        let state = ContainerState { terminated: Some(terminated), ..Default::default() };
+        let terminated = ContainerStateTerminated {
+            reason: Some(reason.into()),
+            ..Default::default()
+        };
+        let state = ContainerState {
+            terminated: Some(terminated),
+            ..Default::default()
+        };
         self.push(container(name, false, restarts, state));
         self
     }
@@ -163,7 +208,10 @@ impl PodBuilder {
     }
 
     fn push(&mut self, c: ContainerStatus) {
-        self.status().container_statuses.get_or_insert_with(Vec::new).push(c);
+        self.status()
+            .container_statuses
+            .get_or_insert_with(Vec::new)
+            .push(c);
     }
 }
 

@@ -13,8 +13,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Spawnable watch loop of one kind.
-pub type WatchFn =
-    fn(kube::Client, mpsc::Sender<Input>, ProducerStats, CancellationToken) -> BoxFuture<'static, ()>;
+pub type WatchFn = fn(
+    kube::Client,
+    mpsc::Sender<Input>,
+    ProducerStats,
+    CancellationToken,
+) -> BoxFuture<'static, ()>;
 
 /// One watched kind.
 pub struct KindSpec {
@@ -27,7 +31,11 @@ pub struct KindSpec {
 }
 
 const fn spec<K: Project>() -> KindSpec {
-    KindSpec { kind: K::KIND, watch: crate::watch::boxed::<K>, project_value: project_json::<K> }
+    KindSpec {
+        kind: K::KIND,
+        watch: crate::watch::boxed::<K>,
+        project_value: project_json::<K>,
+    }
 }
 
 /// Every kind the producer watches. Owners come before what they own, so a full republish emits
@@ -56,7 +64,10 @@ mod tests {
 
     #[test]
     fn every_kind_of_the_issue_is_in_the_table() {
-        assert_eq!(names(), ["Namespace", "Deployment", "ReplicaSet", "Pod", "Service"]);
+        assert_eq!(
+            names(),
+            ["Namespace", "Deployment", "ReplicaSet", "Pod", "Service"]
+        );
         assert!(find("Pod").is_some());
         assert!(find("Node").is_none());
     }

@@ -1,1 +1,75 @@
-//! placeholder
+//! Kubecast producer: watch the cluster → project each object (`project`) → keep latest and
+//! published state (`index`, pure) → debounce per object (`debounce`, pure) → append sequenced
+//! events and the snapshot to the event log (`publish`). `driver` sequences these in time;
+//! `watch` and the kind table (`kinds`) connect them to Kubernetes.
+//!
+//! Only the watchers and [`run`] touch Kubernetes; everything after the watch channel can be
+//! driven by hand ([`driver::run_inputs`]) and is tested without a cluster.
+
+pub mod config;
+pub mod debounce;
+pub mod driver;
+pub mod error;
+#[cfg(test)]
+mod fixtures;
+pub mod index;
+pub mod input;
+pub mod kinds;
+pub mod project;
+pub mod publish;
+pub mod stats;
+pub mod watch;
+
+pub use config::{ProducerArgs, ProducerConfig};
+pub use error::{ProducerError, Result};
+pub use index::project_all;
+pub use input::Input;
+pub use project::{Projection, project_value};
+pub use stats::ProducerStats;
+
+use kubecast_shared::log::EventLog;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Room for watch inputs between the watchers and the index task; a full channel pauses the
+/// watchers (back-pressure) rather than growing memory.
+const INPUT_CAPACITY: usize = 1024;
+
+/// Runs the producer until `cancel` fires or it cannot go on (another producer took over, or
+/// every watcher stopped).
+pub async fn run(
+    client: kube::Client,
+    log: impl EventLog,
+    config: ProducerConfig,
+    cancel: CancellationToken,
+) -> Result<()> {
+    run_with_stats(client, log, config, ProducerStats::default(), cancel).await
+}
+
+/// [`run`], counting into `stats`.
+pub async fn run_with_stats(
+    client: kube::Client,
+    log: impl EventLog,
+    config: ProducerConfig,
+    stats: ProducerStats,
+    cancel: CancellationToken,
+) -> Result<()> {
+    let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
+    let watchers = TaskTracker::new();
+    let stop_watchers = cancel.child_token();
+    for spec in kinds::KINDS {
+        watchers.spawn((spec.watch)(
+            client.clone(),
+            tx.clone(),
+            stats.clone(),
+            stop_watchers.clone(),
+        ));
+    }
+    watchers.close();
+    drop(tx);
+    let result = driver::run_inputs(log, config, stats, kinds::names(), rx, cancel).await;
+    stop_watchers.cancel();
+    watchers.wait().await;
+    result
+}

@@ -47,7 +47,9 @@ pub async fn watch<K: Project>(
                 continue;
             }
         };
-        let Some(input) = to_input::<K>(event) else { continue };
+        let Some(input) = to_input::<K>(event) else {
+            continue;
+        };
         if tx.send(input).await.is_err() {
             return;
         }
@@ -81,13 +83,22 @@ mod tests {
     #[test]
     fn watcher_events_map_to_inputs_of_their_kind() {
         let pod = fixtures::pod("shop", "web-1").build();
-        assert_eq!(to_input::<Pod>(watcher::Event::Init), Some(Input::Init("Pod".into())));
-        assert_eq!(to_input::<Pod>(watcher::Event::InitDone), Some(Input::InitDone("Pod".into())));
+        assert_eq!(
+            to_input::<Pod>(watcher::Event::Init),
+            Some(Input::Init("Pod".into()))
+        );
+        assert_eq!(
+            to_input::<Pod>(watcher::Event::InitDone),
+            Some(Input::InitDone("Pod".into()))
+        );
         let Some(Input::Apply(p)) = to_input(watcher::Event::Apply(pod.clone())) else {
             panic!("apply maps to apply");
         };
         assert_eq!(p.key(), "Pod/shop/web-1");
-        assert!(matches!(to_input(watcher::Event::Delete(pod)), Some(Input::Delete(_))));
+        assert!(matches!(
+            to_input(watcher::Event::Delete(pod)),
+            Some(Input::Delete(_))
+        ));
     }
 
     #[test]

@@ -95,21 +95,37 @@ pub fn project_value(kind: &str, value: &Value) -> Result<Projection, ProjectErr
 
 /// `project_value` for one typed kind (the function stored in the kind table).
 pub(crate) fn project_json<K: Project>(value: &Value) -> Result<Projection, ProjectError> {
-    let object: K = serde_json::from_value(value.clone())
-        .map_err(|source| ProjectError::Malformed { kind: K::KIND.into(), source })?;
-    object.project().ok_or_else(|| ProjectError::MissingName(K::KIND.into()))
+    let object: K =
+        serde_json::from_value(value.clone()).map_err(|source| ProjectError::Malformed {
+            kind: K::KIND.into(),
+            source,
+        })?;
+    object
+        .project()
+        .ok_or_else(|| ProjectError::MissingName(K::KIND.into()))
 }
 
 /// Builds a projection from an object's metadata; `None` without a name.
 pub(crate) fn from_meta(kind: &str, meta: &ObjectMeta, obj: Value) -> Option<Projection> {
     let name = meta.name.clone()?;
-    let ns = if kind == "Namespace" { name.clone() } else { meta.namespace.clone().unwrap_or_default() };
+    let ns = if kind == "Namespace" {
+        name.clone()
+    } else {
+        meta.namespace.clone().unwrap_or_default()
+    };
     let controller = controller_of(meta);
     let mut obj = obj;
     if let (Some(owner), Value::Object(map)) = (&controller, &mut obj) {
         map.insert("owner".into(), owner_value(owner));
     }
-    Some(Projection { kind: kind.into(), ns, name, uid: meta.uid.clone().unwrap_or_default(), controller, obj })
+    Some(Projection {
+        kind: kind.into(),
+        ns,
+        name,
+        uid: meta.uid.clone().unwrap_or_default(),
+        controller,
+        obj,
+    })
 }
 
 /// The controlling ownerReference of an object.
@@ -118,7 +134,10 @@ pub(crate) fn controller_of(meta: &ObjectMeta) -> Option<OwnerRef> {
         .as_ref()?
         .iter()
         .find(|r| r.controller == Some(true))
-        .map(|r| OwnerRef { kind: r.kind.clone(), name: r.name.clone() })
+        .map(|r| OwnerRef {
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+        })
 }
 
 /// `{"kind":…,"name":…}`.
@@ -145,13 +164,17 @@ mod tests {
 
     #[test]
     fn objects_without_a_name_are_refused() {
-        let err = project_value("Namespace", &serde_json::json!({"metadata": {}})).expect_err("no name");
+        let err =
+            project_value("Namespace", &serde_json::json!({"metadata": {}})).expect_err("no name");
         assert!(matches!(err, ProjectError::MissingName(_)));
     }
 
     #[test]
     fn project_value_matches_the_typed_projection() {
-        let pod = fixtures::pod("shop", "web-1").owned_by_rs("web-7d9f").running().build();
+        let pod = fixtures::pod("shop", "web-1")
+            .owned_by_rs("web-7d9f")
+            .running()
+            .build();
         let value = serde_json::to_value(&pod).expect("json");
         let projected = project_value("Pod", &value).expect("projects");
         assert_eq!(Some(projected), pod.project());

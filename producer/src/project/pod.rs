@@ -17,13 +17,16 @@ impl Project for Pod {
 /// Projects a pod (`owner` is its direct controller; the index resolves the top-level workload).
 pub fn project_pod(pod: &Pod) -> Option<Projection> {
     let status = pod.status.as_ref();
-    let phase = status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into());
+    let phase = status
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Pending".into());
     let ready = status
         .and_then(|s| s.conditions.as_ref())
         .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
         .is_some_and(|c| c.status == "True");
-    let statuses: &[ContainerStatus] =
-        status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let statuses: &[ContainerStatus] = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
     let restarts: i64 = statuses.iter().map(|c| i64::from(c.restart_count)).sum();
     let containers: Vec<Value> = statuses.iter().map(container).collect();
     let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
@@ -52,8 +55,13 @@ fn container(c: &ContainerStatus) -> Value {
 fn state_of(state: Option<&ContainerState>) -> (&'static str, Option<String>) {
     match state {
         Some(s) if s.running.is_some() => ("running", None),
-        Some(ContainerState { terminated: Some(t), .. }) => ("terminated", t.reason.clone()),
-        Some(ContainerState { waiting: Some(w), .. }) => ("waiting", w.reason.clone()),
+        Some(ContainerState {
+            terminated: Some(t),
+            ..
+        }) => ("terminated", t.reason.clone()),
+        Some(ContainerState {
+            waiting: Some(w), ..
+        }) => ("waiting", w.reason.clone()),
         _ => ("waiting", None),
     }
 }
@@ -65,22 +73,33 @@ mod tests {
 
     #[test]
     fn running_pods_project_phase_readiness_node_and_containers() {
-        let pod = fixtures::pod("shop", "web-1").owned_by_rs("web-7d9f").running().build();
+        let pod = fixtures::pod("shop", "web-1")
+            .owned_by_rs("web-7d9f")
+            .running()
+            .build();
         let p = project_pod(&pod).expect("projects");
         assert_eq!(p.key(), "Pod/shop/web-1");
         assert_eq!(p.obj["phase"], "Running");
         assert_eq!(p.obj["ready"], true);
         assert_eq!(p.obj["node"], "node-1");
         assert_eq!(p.obj["deleting"], false);
-        assert_eq!(p.obj["containers"][0], json!({"name": "app", "ready": true, "state": "running"}));
+        assert_eq!(
+            p.obj["containers"][0],
+            json!({"name": "app", "ready": true, "state": "running"})
+        );
         assert_eq!(p.obj["labels"]["app"], "web");
     }
 
     #[test]
     fn the_direct_controller_is_the_owner() {
-        let pod = fixtures::pod("shop", "web-1").owned_by_rs("web-7d9f").build();
+        let pod = fixtures::pod("shop", "web-1")
+            .owned_by_rs("web-7d9f")
+            .build();
         let p = project_pod(&pod).expect("projects");
-        assert_eq!(p.obj["owner"], json!({"kind": "ReplicaSet", "name": "web-7d9f"}));
+        assert_eq!(
+            p.obj["owner"],
+            json!({"kind": "ReplicaSet", "name": "web-7d9f"})
+        );
         assert_eq!(p.controller.map(|c| c.name).as_deref(), Some("web-7d9f"));
     }
 

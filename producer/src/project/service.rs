@@ -26,7 +26,12 @@ impl Project for Namespace {
 /// services (endpoints managed by hand).
 pub fn project_service(svc: &Service) -> Option<Projection> {
     let spec = svc.spec.as_ref();
-    let ports: Vec<Value> = spec.and_then(|s| s.ports.as_deref()).unwrap_or_default().iter().map(port).collect();
+    let ports: Vec<Value> = spec
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .map(port)
+        .collect();
     let obj = json!({
         "type": spec.and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into()),
         "selector": spec.and_then(|s| s.selector.clone()),
@@ -52,7 +57,11 @@ fn port(p: &ServicePort) -> Value {
 
 /// Projects a namespace (`Active` or `Terminating`).
 pub fn project_namespace(ns: &Namespace) -> Option<Projection> {
-    let phase = ns.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Active".into());
+    let phase = ns
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Active".into());
     from_meta(Namespace::KIND, &ns.metadata, json!({ "phase": phase }))
 }
 
@@ -83,11 +92,17 @@ mod tests {
     #[test]
     fn namespaces_project_their_phase() {
         let mut ns = fixtures::namespace("shop");
-        assert_eq!(project_namespace(&ns).expect("projects").obj, json!({"phase": "Active"}));
+        assert_eq!(
+            project_namespace(&ns).expect("projects").obj,
+            json!({"phase": "Active"})
+        );
         ns.status = Some(k8s_openapi::api::core::v1::NamespaceStatus {
             phase: Some("Terminating".into()),
             ..Default::default()
         });
-        assert_eq!(project_namespace(&ns).expect("projects").obj["phase"], "Terminating");
+        assert_eq!(
+            project_namespace(&ns).expect("projects").obj["phase"],
+            "Terminating"
+        );
     }
 }

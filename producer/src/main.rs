@@ -1,0 +1,53 @@
+//! `kubecast-producer`: watches a cluster and appends its events to Redis.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use kubecast_producer::ProducerArgs;
+use kubecast_shared::config::{LogArgs, TelemetryArgs};
+
+/// Watch a Kubernetes cluster and publish its live state to the Kubecast event log in Redis.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    log: LogArgs,
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+    #[command(flatten)]
+    producer: ProducerArgs,
+    /// Plain-HTTP API server URL (e.g. the simulated cluster); default: kubeconfig or in-cluster.
+    #[arg(long, env = "KUBECAST_KUBE_URL")]
+    kube_url: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    kubecast_shared::telemetry::init(&args.telemetry);
+    if args.log.redis_url.is_none() {
+        bail!(
+            "--redis-url (or REDIS_URL) is required: a standalone producer must share its log with fanout"
+        );
+    }
+    let client = match &args.kube_url {
+        Some(url) => {
+            let url = url
+                .parse()
+                .with_context(|| format!("invalid --kube-url {url}"))?;
+            kube::Client::try_from(kube::Config::new(url))
+                .context("building the Kubernetes client")?
+        }
+        None => kube::Client::try_default()
+            .await
+            .context("loading kubeconfig / in-cluster config")?,
+    };
+    let log = args
+        .log
+        .open()
+        .await
+        .context("connecting to the event log")?;
+    let cancel = kubecast_shared::shutdown::on_signals();
+    kubecast_producer::run(client, log, args.producer.config(), cancel)
+        .await
+        .context("producer stopped")
+}

@@ -28,4 +28,9 @@ cargo build --workspace --all-targets --locked
 log "running the test suite (unit, route, WebSocket and integration tests)"
 # Tests spawn their own redis-server processes on free ports; two test threads keep the
 # 2-core machine responsive for the multi-process integration tests.
-cargo test --workspace --all-targets --locked -- --test-threads=2
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+cargo test --workspace --all-targets --locked -- --test-threads=2 2>&1 | tee "$out"
+
+# One closing line with the totals over every test binary.
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"

@@ -32,7 +32,8 @@ impl PollClient {
     pub async fn stop(self) -> ClientState {
         self.stop.cancel();
         let _ = self.task.await;
-        self.state()
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        state
     }
 }
 

@@ -1,7 +1,7 @@
 //! The whole path: simulated cluster → producer → Redis → two fanout replicas → WS and poll clients.
 
-use crate::support::{assert_clean, churn, client_keys, wait_ready};
-use kubecast_tests::expected::cluster_keys;
+use crate::support::{assert_clean, churn, client_objects, wait_ready};
+use kubecast_tests::expected::cluster_state;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
@@ -22,11 +22,11 @@ async fn ws_and_polling_clients_on_two_replicas_end_with_the_clusters_objects() 
     let ws = WsClient::connect(&a.addr, "", true).await.expect("ws connect");
     let poll = PollClient::start(&b.addr, "", true);
     churn(&sim.cluster, 60).await;
-    let expected = cluster_keys(&sim.cluster);
+    let expected = cluster_state(&sim.cluster);
     assert!(expected.len() > 20, "the simulated cluster has objects");
 
-    eventually!(30, "the WebSocket client holds the cluster's objects", async { client_keys(&ws.state()) == expected });
-    eventually!(30, "the polling client holds the cluster's objects", async { client_keys(&poll.state()) == expected });
+    eventually!(30, "the WebSocket client holds the cluster's objects", async { client_objects(&ws.state()) == expected });
+    eventually!(30, "the polling client holds the cluster's objects", async { client_objects(&poll.state()) == expected });
     let ws_state = ws.state();
     let poll_state = poll.stop().await;
     assert_clean(&ws_state, "ws");

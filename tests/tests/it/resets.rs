@@ -4,6 +4,7 @@
 use crate::support::wait_ready;
 use kubecast_shared::log::{AppendBatch, AppendEntry, EventLog, SnapshotChange};
 use kubecast_shared::{Epoch, Event, Op, Seq};
+use kubecast_tests::client_state::ClientState;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
 use kubecast_tests::{RedisServer, eventually, init_logging, unique_cluster};
@@ -80,7 +81,10 @@ async fn cursors_outside_the_log_get_a_reset_and_cursors_inside_get_the_events()
         assert_eq!(state.objects.len(), 5, "the snapshot holds every live object");
     }
 
-    let ws = WsClient::connect(&fanout.addr, &format!("since=398&epoch={epoch}"), true).await.expect("connect");
+    let mut resume_from = ClientState::new(true);
+    resume_from.epoch = Some(epoch.to_string());
+    resume_from.last_seq = 398;
+    let ws = WsClient::resume(&fanout.addr, resume_from, "").await.expect("connect");
     append_updates(&writer, &epoch, 401, 3).await;
     eventually!(10, "replay then live", async { ws.state().last_seq == 403 });
     let state = ws.state();

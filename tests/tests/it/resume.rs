@@ -1,8 +1,8 @@
 //! A client that disconnects, misses events and resumes with `since` on the other replica gets
 //! every missed event exactly once, and no snapshot.
 
-use crate::support::{assert_clean, churn, client_keys, replica_head, wait_ready};
-use kubecast_tests::expected::cluster_keys;
+use crate::support::{assert_clean, churn, client_objects, replica_head, wait_ready};
+use kubecast_tests::expected::cluster_state;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
 use kubecast_tests::{RedisServer, eventually, init_logging, unique_cluster};
@@ -21,7 +21,7 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
 
     let ws = WsClient::connect(&a.addr, "", true).await.expect("connect to a");
     churn(&sim.cluster, 20).await;
-    eventually!(30, "first client converges", async { client_keys(&ws.state()) == cluster_keys(&sim.cluster) });
+    eventually!(30, "first client converges", async { client_objects(&ws.state()) == cluster_state(&sim.cluster) });
     let before = ws.disconnect().await;
     let left_at = before.last_seq;
 
@@ -29,7 +29,7 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
     eventually!(30, "replica b saw the missed events", async { replica_head(&b.addr).await > left_at + 10 });
 
     let resumed = WsClient::resume(&b.addr, before, "").await.expect("resume on b");
-    eventually!(30, "resumed client converges", async { client_keys(&resumed.state()) == cluster_keys(&sim.cluster) });
+    eventually!(30, "resumed client converges", async { client_objects(&resumed.state()) == cluster_state(&sim.cluster) });
     let after = resumed.state();
     assert_clean(&after, "resumed client");
     assert!(!resumed.frame_types().iter().any(|t| t == "snapshot" || t == "reset"), "resume replays, no snapshot: {:?}", resumed.frame_types());

@@ -2,12 +2,12 @@
 
 use kubecast_tests::client_state::ClientState;
 use kubecast_tests::expected::KINDS;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// `Kind/ns/name` keys a client holds, limited to the watched kinds.
-pub fn client_keys(state: &ClientState) -> BTreeSet<String> {
-    state.objects_of(KINDS).into_keys().collect()
+/// The objects a client holds, limited to the watched kinds.
+pub fn client_objects(state: &ClientState) -> BTreeMap<String, serde_json::Value> {
+    state.objects_of(KINDS)
 }
 
 /// Runs `n` churn steps with a short pause so watch events spread over debounce windows.

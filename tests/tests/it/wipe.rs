@@ -1,8 +1,8 @@
 //! Redis wiped (restarted without persistence) → the producer starts a new epoch and republishes;
 //! replicas resync; connected clients get a reset and converge on the cluster's state.
 
-use crate::support::{assert_clean, churn, client_keys, wait_ready};
-use kubecast_tests::expected::cluster_keys;
+use crate::support::{assert_clean, churn, client_objects, wait_ready};
+use kubecast_tests::expected::cluster_state;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
 use kubecast_tests::{RedisServer, eventually, init_logging, unique_cluster};
@@ -18,7 +18,7 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
     wait_ready(&a.addr).await;
     let ws = WsClient::connect(&a.addr, "", true).await.expect("connect");
     churn(&sim.cluster, 10).await;
-    eventually!(30, "client converges", async { client_keys(&ws.state()) == cluster_keys(&sim.cluster) });
+    eventually!(30, "client converges", async { client_objects(&ws.state()) == cluster_state(&sim.cluster) });
     let first_epoch = ws.state().epoch.expect("epoch");
 
     redis.restart_empty();
@@ -28,7 +28,7 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
         st.resets >= 1 && st.epoch.as_deref() != Some(first_epoch.as_str())
     });
     churn(&sim.cluster, 10).await;
-    eventually!(30, "client converges after the wipe", async { client_keys(&ws.state()) == cluster_keys(&sim.cluster) });
+    eventually!(30, "client converges after the wipe", async { client_objects(&ws.state()) == cluster_state(&sim.cluster) });
     assert_clean(&ws.state(), "ws after wipe");
     assert!(!ws.is_closed(), "the socket stayed open through the Redis outage");
 

@@ -27,7 +27,15 @@ where
 {
     let mut result = ClientResult { received: 0, gaps: 0, duplicates: 0, latency_us: hdrhistogram::Histogram::new(3).expect("histogram") };
     let mut last = 0u64;
-    while let Some(Ok(msg)) = socket.next().await {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(20));
+    loop {
+        let target = until_seq.load(std::sync::atomic::Ordering::Acquire);
+        if target > 0 && last >= target { break; }
+        let msg = tokio::select! {
+            msg = socket.next() => msg,
+            _ = tick.tick() => continue,
+        };
+        let Some(Ok(msg)) = msg else { break };
         let Message::Text(text) = msg else { continue };
         let Ok(frame) = serde_json::from_str::<Frame>(&text) else { continue };
         match frame.kind {
@@ -46,8 +54,6 @@ where
             }
             _ => {}
         }
-        let target = until_seq.load(std::sync::atomic::Ordering::Acquire);
-        if target > 0 && last >= target { break; }
     }
     result
 }

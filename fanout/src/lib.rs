@@ -27,6 +27,7 @@ pub use http::{router, AppState};
 
 use anyhow::Context;
 use kubecast_shared::log::EventLog;
+use axum::serve::ListenerExt;
 use tokio_util::sync::CancellationToken;
 
 /// Runs a replica on `listener` until `cancel` fires, then drains: long-polls return, every
@@ -41,6 +42,13 @@ pub async fn serve<L: EventLog>(
     let sessions = state.sessions.clone();
     let tail_cancel = cancel.child_token();
     let tail = tokio::spawn(tail::run(log, state.shared.clone(), tail_cancel.clone()));
+    // Frames are small and latency-sensitive: without TCP_NODELAY, Nagle's algorithm holds a
+    // frame back until the previous one is acknowledged.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(cancel.clone().cancelled_owned())
         .await

@@ -97,3 +97,46 @@ pub fn fanout_config(name: &str) -> FanoutConfig {
 pub async fn redis_log(url: &str, cluster: &str, retention: usize) -> AnyLog {
     AnyLog::Redis(RedisLog::connect(url, cluster, retention).await.expect("connect redis log"))
 }
+
+/// The production topology for one test: a private redis-server, a quiet simulated cluster, one
+/// producer and `replicas` fanout replicas, all on one cluster name.
+pub struct Stack {
+    pub redis: crate::RedisServer,
+    pub cluster_name: String,
+    pub sim: SimServer,
+    sim_stop: CancellationToken,
+    pub producer: Option<Task>,
+    pub fanouts: Vec<Fanout>,
+}
+
+impl Stack {
+    pub async fn start(prefix: &str, seed: u64, replicas: usize) -> Self {
+        let redis = crate::RedisServer::spawn();
+        let cluster_name = crate::unique_cluster(prefix);
+        let (sim, sim_stop) = start_sim(quiet_sim_config(seed)).await;
+        let log = redis_log(&redis.url, &cluster_name, 100_000).await;
+        let producer = Some(spawn_producer(&sim.url, log, fast_producer_config()));
+        let mut fanouts = Vec::with_capacity(replicas);
+        for i in 0..replicas {
+            let log = redis_log(&redis.url, &cluster_name, 100_000).await;
+            fanouts.push(spawn_fanout(log, fanout_config(&format!("replica-{i}"))).await);
+        }
+        Self { redis, cluster_name, sim, sim_stop, producer, fanouts }
+    }
+
+    /// Address of replica `i`.
+    pub fn addr(&self, i: usize) -> &str {
+        &self.fanouts[i].addr
+    }
+
+    /// Stops every part and checks each stopped cleanly.
+    pub async fn stop(mut self) {
+        if let Some(producer) = self.producer.take() {
+            producer.stop().await.expect("the producer stops cleanly");
+        }
+        for fanout in self.fanouts.drain(..) {
+            fanout.task.stop().await.expect("a fanout replica stops cleanly");
+        }
+        self.sim_stop.cancel();
+    }
+}

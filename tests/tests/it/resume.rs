@@ -5,30 +5,27 @@ use crate::support::{assert_clean, churn, client_objects, replica_head, wait_rea
 use kubecast_tests::expected::cluster_state;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
-use kubecast_tests::{RedisServer, eventually, init_logging, unique_cluster};
+use kubecast_tests::{eventually, init_logging};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once() {
     init_logging();
-    let redis = RedisServer::spawn();
-    let name = unique_cluster("resume");
-    let (sim, sim_stop) = start_sim(quiet_sim_config(11)).await;
-    let producer = spawn_producer(&sim.url, redis_log(&redis.url, &name, 100_000).await, fast_producer_config());
-    let a = spawn_fanout(redis_log(&redis.url, &name, 100_000).await, fanout_config("a")).await;
-    let b = spawn_fanout(redis_log(&redis.url, &name, 100_000).await, fanout_config("b")).await;
-    wait_ready(&a.addr).await;
-    wait_ready(&b.addr).await;
+    let stack = Stack::start("resume", 11, 2).await;
+    let sim = &stack.sim;
+    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
+    wait_ready(&a).await;
+    wait_ready(&b).await;
 
-    let ws = WsClient::connect(&a.addr, "", true).await.expect("connect to a");
+    let ws = WsClient::connect(&a, "", true).await.expect("connect to a");
     churn(&sim.cluster, 20).await;
     eventually!(30, "first client converges", async { client_objects(&ws.state()) == cluster_state(&sim.cluster) });
     let before = ws.disconnect().await;
     let left_at = before.last_seq;
 
     churn(&sim.cluster, 40).await;
-    eventually!(30, "replica b saw the missed events", async { replica_head(&b.addr).await > left_at + 10 });
+    eventually!(30, "replica b saw the missed events", async { replica_head(&b).await > left_at + 10 });
 
-    let resumed = WsClient::resume(&b.addr, before, "").await.expect("resume on b");
+    let resumed = WsClient::resume(&b, before, "").await.expect("resume on b");
     eventually!(30, "resumed client converges", async { client_objects(&resumed.state()) == cluster_state(&sim.cluster) });
     let after = resumed.state();
     assert_clean(&after, "resumed client");
@@ -37,8 +34,5 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
     let expected: Vec<u64> = (left_at + 1..=after.last_seq).collect();
     assert_eq!(replayed, expected, "every missed event exactly once, in order");
 
-    producer.stop().await.expect("producer stops");
-    a.task.stop().await.expect("a stops");
-    b.task.stop().await.expect("b stops");
-    sim_stop.cancel();
+    stack.stop().await;
 }

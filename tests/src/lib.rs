@@ -5,6 +5,7 @@
 pub mod client_state;
 pub mod expected;
 pub mod poll_client;
+pub mod redis;
 pub mod stack;
 pub mod ws_client;
 

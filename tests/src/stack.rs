@@ -101,7 +101,7 @@ pub async fn redis_log(url: &str, cluster: &str, retention: usize) -> AnyLog {
 /// The production topology for one test: a private redis-server, a quiet simulated cluster, one
 /// producer and `replicas` fanout replicas, all on one cluster name.
 pub struct Stack {
-    pub redis: crate::RedisServer,
+    pub redis: crate::redis::TestRedis,
     pub cluster_name: String,
     pub sim: SimServer,
     sim_stop: CancellationToken,
@@ -111,14 +111,14 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(prefix: &str, seed: u64, replicas: usize) -> Self {
-        let redis = crate::RedisServer::spawn();
+        let redis = crate::redis::TestRedis::start().await;
         let cluster_name = crate::unique_cluster(prefix);
         let (sim, sim_stop) = start_sim(quiet_sim_config(seed)).await;
-        let log = redis_log(&redis.url, &cluster_name, 100_000).await;
+        let log = redis_log(redis.url(), &cluster_name, 100_000).await;
         let producer = Some(spawn_producer(&sim.url, log, fast_producer_config()));
         let mut fanouts = Vec::with_capacity(replicas);
         for i in 0..replicas {
-            let log = redis_log(&redis.url, &cluster_name, 100_000).await;
+            let log = redis_log(redis.url(), &cluster_name, 100_000).await;
             fanouts.push(spawn_fanout(log, fanout_config(&format!("replica-{i}"))).await);
         }
         Self { redis, cluster_name, sim, sim_stop, producer, fanouts }

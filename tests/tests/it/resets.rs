@@ -7,7 +7,8 @@ use kubecast_shared::{Epoch, Event, Op, Seq};
 use kubecast_tests::client_state::ClientState;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
-use kubecast_tests::{RedisServer, eventually, init_logging, unique_cluster};
+use kubecast_tests::redis::TestRedis;
+use kubecast_tests::{eventually, init_logging, unique_cluster};
 use serde_json::Value;
 
 /// Appends `n` updates of a few pods straight to the log, as a producer would.
@@ -39,16 +40,16 @@ async fn get(url: String) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cursors_outside_the_log_get_a_reset_and_cursors_inside_get_the_events() {
     init_logging();
-    let redis = RedisServer::spawn();
+    let redis = TestRedis::start().await;
     let name = unique_cluster("resets");
-    let writer = redis_log(&redis.url, &name, 50).await;
+    let writer = redis_log(redis.url(), &name, 50).await;
     let epoch = Epoch::generate();
     writer.create_epoch(&epoch, 1).await.expect("epoch");
     append_updates(&writer, &epoch, 1, 400).await;
     let oldest = writer.read_range(Seq(0), 1).await.expect("range").oldest.expect("retained").0;
     assert!(oldest > 1, "retention trimmed the start of the log");
 
-    let fanout = spawn_fanout(redis_log(&redis.url, &name, 50).await, fanout_config("r")).await;
+    let fanout = spawn_fanout(redis_log(redis.url(), &name, 50).await, fanout_config("r")).await;
     wait_ready(&fanout.addr).await;
     let base = format!("http://{}", fanout.addr);
 

@@ -3,6 +3,7 @@
 
 use crate::support::{assert_clean, churn, client_objects, wait_ready};
 use kubecast_tests::expected::cluster_state;
+use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
 use kubecast_tests::{eventually, init_logging};
@@ -14,11 +15,14 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
     let a = stack.addr(0).to_string();
     wait_ready(&a).await;
     let ws = WsClient::connect(&a, "", true).await.expect("connect");
+    let poll = PollClient::start(&a, "", true);
     churn(&stack.sim.cluster, 10).await;
     eventually!(30, "client converges", async { client_objects(&ws.state()) == cluster_state(&stack.sim.cluster) });
+    eventually!(30, "polling client converges", async { client_objects(&poll.state()) == cluster_state(&stack.sim.cluster) });
     let first_epoch = ws.state().epoch.expect("epoch");
 
-    stack.redis.restart_empty();
+    let cluster = stack.cluster_name.clone();
+    stack.redis.wipe(&cluster).await;
     churn(&stack.sim.cluster, 10).await;
     eventually!(60, "client is reset onto a new epoch", async {
         let st = ws.state();
@@ -26,7 +30,12 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
     });
     churn(&stack.sim.cluster, 10).await;
     eventually!(30, "client converges after the wipe", async { client_objects(&ws.state()) == cluster_state(&stack.sim.cluster) });
+    eventually!(30, "polling client converges after the wipe", async { client_objects(&poll.state()) == cluster_state(&stack.sim.cluster) });
+    let polled = poll.stop().await;
+    assert!(polled.resets >= 1, "the polling client got a 410 and reloaded the snapshot");
+    assert_eq!(polled.epoch, ws.state().epoch, "both clients are on the new epoch");
     assert_clean(&ws.state(), "ws after wipe");
+    assert_clean(&polled, "poll after wipe");
     assert!(!ws.is_closed(), "the socket stayed open through the Redis outage");
 
     stack.stop().await;

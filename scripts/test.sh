@@ -22,7 +22,8 @@ log "tool versions"
 cargo --version
 redis-server --version
 
-log "building"
+log "building and linting (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --all-targets --locked
 
 log "running the test suite (unit, route, WebSocket and integration tests)"

@@ -11,7 +11,7 @@ REPLICAS="${1:-2}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/}"
 export KUBECAST_CLUSTER="${KUBECAST_CLUSTER:-local}"
 
-cargo build --release --bins
+cargo build --release --workspace --bins
 BIN=target/release
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }

@@ -32,8 +32,7 @@ impl PollClient {
     pub async fn stop(self) -> ClientState {
         self.stop.cancel();
         let _ = self.task.await;
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        state
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

@@ -12,7 +12,7 @@ use testcontainers::{ContainerAsync, GenericImage};
 pub enum TestRedis {
     External(String),
     Process(RedisServer),
-    Container { url: String, container: ContainerAsync<GenericImage> },
+    Container { url: String, container: Box<ContainerAsync<GenericImage>> },
 }
 
 impl TestRedis {
@@ -37,7 +37,7 @@ impl TestRedis {
             .await
             .expect("start a redis container");
         let port = container.get_host_port_ipv4(6379).await.expect("container port");
-        Self::Container { url: format!("redis://127.0.0.1:{port}/"), container }
+        Self::Container { url: format!("redis://127.0.0.1:{port}/"), container: Box::new(container) }
     }
 
     pub fn url(&self) -> &str {

@@ -99,8 +99,7 @@ impl WsClient {
     pub async fn disconnect(self) -> ClientState {
         let _ = self.outbox.send(Message::Close(None));
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.task).await;
-        let state = lock(&self.seen).state.clone();
-        state
+        lock(&self.seen).state.clone()
     }
 }
 

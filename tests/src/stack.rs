@@ -129,6 +129,24 @@ impl Stack {
         &self.fanouts[i].addr
     }
 
+    /// A new connection to this stack's log (as a fresh process would open it).
+    pub async fn log(&self) -> AnyLog {
+        redis_log(self.redis.url(), &self.cluster_name, 100_000).await
+    }
+
+    /// Kills the producer without a graceful stop (an in-process SIGKILL).
+    pub fn kill_producer(&mut self) {
+        if let Some(producer) = self.producer.take() {
+            producer.abort();
+        }
+    }
+
+    /// Starts a producer (after `kill_producer`, this is a restart: a new process, a newer fence).
+    pub async fn start_producer(&mut self) {
+        let log = self.log().await;
+        self.producer = Some(spawn_producer(&self.sim.url, log, fast_producer_config()));
+    }
+
     /// Stops every part and checks each stopped cleanly.
     pub async fn stop(mut self) {
         if let Some(producer) = self.producer.take() {

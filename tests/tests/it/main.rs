@@ -3,6 +3,7 @@
 
 mod embedded;
 mod path;
+mod producer_restart;
 mod resets;
 mod resume;
 mod support;

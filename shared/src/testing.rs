@@ -11,41 +11,67 @@ pub struct RedisServer {
     pub url: String,
     pub port: u16,
     child: Option<Child>,
+    /// Data directory of a persistent server (append-only file, fsync on every write).
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
     /// Uses `REDIS_URL` when set; otherwise spawns `redis-server` on a free port.
     pub fn start() -> Self {
         if let Ok(url) = std::env::var("REDIS_URL") {
-            return Self { url, port: 0, child: None };
+            return Self { url, port: 0, child: None, data_dir: None };
         }
         Self::spawn()
     }
 
-    /// Always spawns a private server (for tests that kill or wipe it).
+    /// Always spawns a private server without persistence (for tests that kill or wipe it).
     pub fn spawn() -> Self {
+        Self::spawn_in(None)
+    }
+
+    /// Spawns a private server that persists every write (AOF, `appendfsync always`), so a
+    /// restart keeps all acknowledged data.
+    pub fn spawn_persistent() -> Self {
+        let dir = std::env::temp_dir().join(format!("kubecast-redis-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("create a redis data dir");
+        Self::spawn_in(Some(dir))
+    }
+
+    fn spawn_in(data_dir: Option<std::path::PathBuf>) -> Self {
         for _ in 0..20 {
             let port = free_port();
-            if let Some(child) = spawn_on(port) {
+            if let Some(child) = spawn_on(port, data_dir.as_deref()) {
                 let url = format!("redis://127.0.0.1:{port}/");
-                return Self { url, port, child: Some(child) };
+                return Self { url, port, child: Some(child), data_dir };
             }
         }
         panic!("could not start redis-server (is it installed? scripts/test.sh installs it)");
     }
 
-    /// Kills the server (no persistence: its data is gone) and starts a fresh one on the same port.
-    pub fn restart_empty(&mut self) {
+    /// Kills the server (SIGKILL) and starts it again on the same port: a persistent server
+    /// comes back with its data, a non-persistent one comes back empty.
+    pub fn restart(&mut self) {
         self.kill();
+        self.start_again();
+    }
+
+    /// Starts the server again after [`kill`](Self::kill), on the same port and data directory.
+    pub fn start_again(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Some(child) = spawn_on(self.port) {
+            if let Some(child) = spawn_on(self.port, self.data_dir.as_deref()) {
                 self.child = Some(child);
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("could not restart redis-server on port {}", self.port);
+    }
+
+    /// Kills the server (no persistence: its data is gone) and starts a fresh one on the same port.
+    pub fn restart_empty(&mut self) {
+        assert!(self.data_dir.is_none(), "restart_empty is for servers without persistence");
+        self.restart();
     }
 
     /// Kills the server process.
@@ -60,6 +86,9 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(dir) = self.data_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -76,10 +105,17 @@ pub fn free_port() -> u16 {
         .expect("bind an ephemeral port")
 }
 
-fn spawn_on(port: u16) -> Option<Child> {
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-        .args(["--appendonly", "no", "--maxmemory-policy", "noeviction"])
+fn spawn_on(port: u16, data_dir: Option<&std::path::Path>) -> Option<Child> {
+    let mut cmd = Command::new("redis-server");
+    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        .args(["--maxmemory-policy", "noeviction"]);
+    match data_dir {
+        Some(dir) => cmd
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+            .arg(dir),
+        None => cmd.args(["--appendonly", "no"]),
+    };
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -29,6 +29,19 @@ impl TestRedis {
         panic!("no Redis: set REDIS_URL, install redis-server (scripts/test.sh does), or run a Docker engine");
     }
 
+    /// A private server that persists every write, so it can be restarted with its data.
+    pub fn persistent() -> Self {
+        Self::Process(RedisServer::spawn_persistent())
+    }
+
+    /// The private server process (fault-injection tests need one).
+    pub fn process(&mut self) -> &mut RedisServer {
+        match self {
+            Self::Process(server) => server,
+            _ => panic!("this test needs a private redis-server process"),
+        }
+    }
+
     async fn container() -> Self {
         let container = GenericImage::new("redis", "7-alpine")
             .with_exposed_port(6379.tcp())

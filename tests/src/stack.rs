@@ -111,7 +111,11 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(prefix: &str, seed: u64, replicas: usize) -> Self {
-        let redis = crate::redis::TestRedis::start().await;
+        Self::start_on(crate::redis::TestRedis::start().await, prefix, seed, replicas).await
+    }
+
+    /// Like [`start`](Self::start) on a given Redis.
+    pub async fn start_on(redis: crate::redis::TestRedis, prefix: &str, seed: u64, replicas: usize) -> Self {
         let cluster_name = crate::unique_cluster(prefix);
         let (sim, sim_stop) = start_sim(quiet_sim_config(seed)).await;
         let log = redis_log(redis.url(), &cluster_name, 100_000).await;

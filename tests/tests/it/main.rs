@@ -4,6 +4,7 @@
 mod embedded;
 mod path;
 mod producer_restart;
+mod redis_restart;
 mod resets;
 mod resume;
 mod support;

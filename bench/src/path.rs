@@ -3,7 +3,6 @@
 
 use crate::clients::{self, ClientResult};
 use crate::publisher::{self, Published};
-use clap::Parser;
 use kubecast_fanout::FanoutConfig;
 use kubecast_shared::log::{AnyLog, EventLog, RedisLog};
 use kubecast_shared::testing::{RedisServer, unique_cluster};
@@ -14,8 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// Measures the log → fanout → WebSocket path.
-#[derive(Parser, Debug)]
-#[command(name = "kubecast-bench")]
+#[derive(clap::Args, Debug)]
 pub struct PathArgs {
     /// WebSocket clients.
     #[arg(long, default_value_t = 100)]

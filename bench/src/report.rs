@@ -33,3 +33,19 @@ pub fn print(args: &PathArgs, r: &PathReport) {
         println!("{json}");
     }
 }
+
+pub fn print_producer(args: &crate::producer::ProducerArgs, memory_per_object: f64, r: &crate::producer::IngestReport) {
+    let storm_secs = r.storm_ingest.as_secs_f64().max(1e-9);
+    let publish_window = (r.storm_ingest + r.settle).as_secs_f64() - 1.0; // minus the idle second that detects settling
+    let app = &r.append_us;
+    println!("kubecast-bench producer: {} pods, storm of {} watch events, debounce {:?}", args.objects, args.storm, args.debounce);
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| initial list published ({} added events) | {:.2} s |", args.objects, r.initial_publish.as_secs_f64());
+    println!("| watch events ingested/s (storm) | {:.0} |", r.storm_events as f64 / storm_secs);
+    println!("| events published during the storm (coalesced) | {} |", r.storm_published);
+    println!("| events published/s during the storm | {:.0} |", r.storm_published as f64 / publish_window.max(1e-9));
+    println!("| producer CPU per 10k watch events | {:.1} ms |", r.cpu_per_10k * 1000.0);
+    println!("| producer memory per tracked object (RSS growth) | {:.0} bytes |", memory_per_object);
+    println!("| append latency p50 / p99 / max (ms, per batch) | {:.3} / {:.3} / {:.3} |", ms(app.value_at_quantile(0.5)), ms(app.value_at_quantile(0.99)), ms(app.max()));
+}

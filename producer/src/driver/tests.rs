@@ -19,7 +19,20 @@ struct Harness {
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
+/// No pod hold and no summaries: the tests below count object events exactly.
+fn plain() -> ProducerConfig {
+    ProducerConfig {
+        min_pod_lifetime: Duration::ZERO,
+        summary_interval: Duration::ZERO,
+        ..ProducerConfig::default()
+    }
+}
+
 fn spawn(kinds: &[&str]) -> Harness {
+    spawn_with(kinds, plain())
+}
+
+fn spawn_with(kinds: &[&str], config: ProducerConfig) -> Harness {
     let log = MemoryLog::new(1000);
     let (tx, rx) = mpsc::channel(16);
     let cancel = CancellationToken::new();
@@ -27,7 +40,7 @@ fn spawn(kinds: &[&str]) -> Harness {
     let kinds = kinds.iter().map(|k| k.to_string()).collect();
     let task = tokio::spawn(run_inputs(
         log.clone(),
-        ProducerConfig::default(),
+        config,
         stats.clone(),
         kinds,
         rx,

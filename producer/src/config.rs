@@ -1,6 +1,7 @@
 //! Producer configuration: the plain [`ProducerConfig`] the library takes, and the clap group
 //! [`ProducerArgs`] the binaries flatten into their arguments.
 
+use crate::watch::NamespaceFilter;
 use clap::Args;
 use std::time::Duration;
 
@@ -16,6 +17,71 @@ pub struct ProducerConfig {
     /// Fencing token; `None` = milliseconds since the Unix epoch at start, so a newer producer
     /// takes over from an older one.
     pub fence: Option<u64>,
+    /// What to watch.
+    pub watch: WatchConfig,
+    /// Pods younger than this are not published (`0` disables); see `index` "min pod lifetime".
+    pub min_pod_lifetime: Duration,
+    /// Summary and churn events are computed (and published when changed) at most this often;
+    /// zero disables them.
+    pub summary_interval: Duration,
+    /// Pod adds+deletes per minute of one workload above which a churn warning is published.
+    pub churn_threshold: u32,
+}
+
+/// Which kinds, namespaces and objects are watched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchConfig {
+    /// Kinds to watch (names of the kind table); `None` = every default kind.
+    pub kinds: Option<Vec<String>>,
+    /// Only these namespaces (empty = all).
+    pub namespaces: Vec<String>,
+    /// Never these namespaces.
+    pub exclude_namespaces: Vec<String>,
+    /// Label selector for pods and workloads (Deployment, StatefulSet, DaemonSet, CronJob, Job,
+    /// ReplicaSet, Pod).
+    pub label_selector: Option<String>,
+    /// Dynamic resources (CRDs) to watch.
+    pub resources: Vec<WatchResource>,
+}
+
+impl WatchConfig {
+    /// The namespace filter of these options.
+    pub fn filter(&self) -> NamespaceFilter {
+        NamespaceFilter {
+            include: (!self.namespaces.is_empty())
+                .then(|| self.namespaces.iter().cloned().collect()),
+            exclude: self.exclude_namespaces.iter().cloned().collect(),
+        }
+    }
+}
+
+/// A dynamic resource to watch: `group/version/kind` (`version/kind` for the core group).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchResource {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl std::str::FromStr for WatchResource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.trim().split('/').collect();
+        let (group, version, kind) = match parts.as_slice() {
+            [g, v, k] => (*g, *v, *k),
+            [v, k] => ("", *v, *k),
+            _ => return Err(format!("{s:?} is not group/version/kind")),
+        };
+        if version.is_empty() || kind.is_empty() {
+            return Err(format!("{s:?} is not group/version/kind"));
+        }
+        Ok(Self {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+        })
+    }
 }
 
 impl Default for ProducerConfig {
@@ -25,6 +91,10 @@ impl Default for ProducerConfig {
             max_wait: Duration::from_secs(1),
             batch_max: 500,
             fence: None,
+            watch: WatchConfig::default(),
+            min_pod_lifetime: Duration::from_secs(2),
+            summary_interval: Duration::from_secs(2),
+            churn_threshold: 30,
         }
     }
 }
@@ -47,6 +117,45 @@ pub struct ProducerArgs {
     /// Fencing token of this producer (default: the start time in ms, so the newest producer wins).
     #[arg(long, env = "KUBECAST_FENCE")]
     pub fence: Option<u64>,
+
+    /// Kinds to watch, comma-separated (default: every kind but the legacy `Endpoints`; list
+    /// `Endpoints` instead of `EndpointSlice` on clusters without discovery.k8s.io/v1).
+    #[arg(long, env = "KUBECAST_KINDS", value_delimiter = ',')]
+    pub kinds: Option<Vec<String>>,
+
+    /// Only publish these namespaces (comma-separated; namespaced kinds are then watched per
+    /// namespace, so RBAC can be namespace-scoped).
+    #[arg(long, env = "KUBECAST_NAMESPACES", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+
+    /// Never publish these namespaces (comma-separated).
+    #[arg(long, env = "KUBECAST_EXCLUDE_NAMESPACES", value_delimiter = ',')]
+    pub exclude_namespaces: Vec<String>,
+
+    /// Label selector for pods and workloads (Deployment, StatefulSet, DaemonSet, CronJob, Job,
+    /// ReplicaSet, Pod); other kinds are not filtered.
+    #[arg(long, env = "KUBECAST_LABEL_SELECTOR")]
+    pub label_selector: Option<String>,
+
+    /// Also watch a custom resource, as group/version/kind (repeatable; env comma-separated).
+    #[arg(
+        long = "watch-resource",
+        env = "KUBECAST_WATCH_RESOURCES",
+        value_delimiter = ','
+    )]
+    pub watch_resources: Vec<WatchResource>,
+
+    /// Pods that live shorter than this are never published (0 disables).
+    #[arg(long, env = "KUBECAST_MIN_POD_LIFETIME", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub min_pod_lifetime: Duration,
+
+    /// Most often summary and churn events are published (0 disables them).
+    #[arg(long, env = "KUBECAST_SUMMARY_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub summary_interval: Duration,
+
+    /// Pod adds+deletes per minute of one workload that trigger a churn warning.
+    #[arg(long, env = "KUBECAST_CHURN_THRESHOLD", default_value_t = 30)]
+    pub churn_threshold: u32,
 }
 
 impl ProducerArgs {
@@ -56,6 +165,16 @@ impl ProducerArgs {
             max_wait: self.max_wait,
             batch_max: usize::try_from(self.batch_max).unwrap_or(usize::MAX),
             fence: self.fence,
+            watch: WatchConfig {
+                kinds: self.kinds.clone(),
+                namespaces: self.namespaces.clone(),
+                exclude_namespaces: self.exclude_namespaces.clone(),
+                label_selector: self.label_selector.clone(),
+                resources: self.watch_resources.clone(),
+            },
+            min_pod_lifetime: self.min_pod_lifetime,
+            summary_interval: self.summary_interval,
+            churn_threshold: self.churn_threshold,
         }
     }
 }
@@ -93,6 +212,44 @@ mod tests {
         assert_eq!(config.debounce, Duration::from_millis(100));
         assert_eq!(config.max_wait, Duration::from_secs(2));
         assert_eq!(config.fence, Some(7));
+    }
+
+    #[test]
+    fn watch_options_parse_into_the_watch_config() {
+        let cli = Cli::try_parse_from([
+            "p",
+            "--kinds",
+            "Pod,Service",
+            "--namespaces",
+            "a,b",
+            "--exclude-namespaces",
+            "kube-system",
+            "--label-selector",
+            "app=web",
+            "--watch-resource",
+            "argoproj.io/v1alpha1/Workflow",
+            "--watch-resource",
+            "v1/ConfigMap",
+            "--min-pod-lifetime",
+            "0s",
+        ])
+        .expect("parses");
+        let config = cli.producer.config();
+        assert_eq!(
+            config.watch.kinds,
+            Some(vec!["Pod".into(), "Service".into()])
+        );
+        assert_eq!(config.watch.namespaces, ["a", "b"]);
+        assert!(!config.watch.filter().allows("kube-system"));
+        assert_eq!(config.watch.label_selector.as_deref(), Some("app=web"));
+        assert_eq!(config.watch.resources[0].group, "argoproj.io");
+        assert_eq!(config.watch.resources[1].group, "");
+        assert_eq!(config.min_pod_lifetime, Duration::ZERO);
+    }
+
+    #[test]
+    fn malformed_resources_are_refused() {
+        assert!(Cli::try_parse_from(["p", "--watch-resource", "Workflow"]).is_err());
     }
 
     #[test]

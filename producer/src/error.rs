@@ -11,6 +11,8 @@ pub enum ProducerError {
     Publish(#[from] PublishError),
     #[error("every watcher stopped")]
     WatchersStopped,
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 impl ProducerError {

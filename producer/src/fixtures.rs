@@ -2,13 +2,17 @@
 //! and the index (after kube-rs/controller-rs `src/fixtures.rs`).
 
 use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
+    DaemonSet, DaemonSetSpec, DaemonSetStatus, Deployment, DeploymentSpec, DeploymentStatus,
+    ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, StatefulSet, StatefulSetSpec, StatefulSetStatus,
 };
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, CronJobStatus, Job, JobSpec, JobStatus};
 use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
-    ContainerStatus, Namespace, Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort,
+    ContainerStatus, EndpointAddress, EndpointSubset, Endpoints, Namespace, Node, NodeCondition,
+    NodeStatus, ObjectReference, Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort,
     ServiceSpec,
 };
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     LabelSelector, ObjectMeta, OwnerReference, Time,
 };
@@ -142,8 +146,13 @@ pub struct PodBuilder {
 }
 
 impl PodBuilder {
-    pub fn owned_by_rs(mut self, rs: &str) -> Self {
-        self.pod.metadata.owner_references = Some(vec![controller("ReplicaSet", rs)]);
+    pub fn owned_by_rs(self, rs: &str) -> Self {
+        self.owned_by("ReplicaSet", rs)
+    }
+
+    /// Controlled by `kind`/`name` (Job, StatefulSet, DaemonSet, …).
+    pub fn owned_by(mut self, kind: &str, name: &str) -> Self {
+        self.pod.metadata.owner_references = Some(vec![controller(kind, name)]);
         self
     }
 
@@ -224,5 +233,193 @@ fn container(name: &str, ready: bool, restarts: i32, state: ContainerState) -> C
         image: "example/app:1".into(),
         image_id: String::new(),
         ..Default::default()
+    }
+}
+
+/// A node (`ready` or not) with 4 CPUs, 16Gi and 110 pods of capacity.
+pub fn node(name: &str, ready: bool) -> Node {
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let capacity = [
+        ("cpu", "4"),
+        ("memory", "16Gi"),
+        ("pods", "110"),
+        ("hugepages-2Mi", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Quantity(v.into())))
+    .collect();
+    Node {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            uid: Some(format!("uid-{name}")),
+            ..Default::default()
+        },
+        status: Some(NodeStatus {
+            capacity: Some(capacity),
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: if ready { "True" } else { "False" }.into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn selector() -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels()),
+        ..Default::default()
+    }
+}
+
+/// A stateful set selecting `app=web`.
+pub fn stateful_set(ns: &str, name: &str, desired: i32, ready: i32) -> StatefulSet {
+    StatefulSet {
+        metadata: meta(ns, name),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(desired),
+            selector: selector(),
+            ..Default::default()
+        }),
+        status: Some(StatefulSetStatus {
+            replicas: desired,
+            ready_replicas: Some(ready),
+            updated_replicas: Some(ready),
+            available_replicas: Some(ready),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A daemon set selecting `app=web`.
+pub fn daemon_set(ns: &str, name: &str, desired: i32, ready: i32) -> DaemonSet {
+    DaemonSet {
+        metadata: meta(ns, name),
+        spec: Some(DaemonSetSpec {
+            selector: selector(),
+            ..Default::default()
+        }),
+        status: Some(DaemonSetStatus {
+            desired_number_scheduled: desired,
+            number_ready: ready,
+            updated_number_scheduled: Some(ready),
+            number_available: Some(ready),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A job of `completions` tasks, controlled by the cronjob `owner` if given.
+pub fn job(
+    ns: &str,
+    name: &str,
+    owner: Option<&str>,
+    completions: i32,
+    active: i32,
+    succeeded: i32,
+) -> Job {
+    let mut metadata = meta(ns, name);
+    metadata.owner_references = owner.map(|o| {
+        vec![OwnerReference {
+            api_version: "batch/v1".into(),
+            ..controller("CronJob", o)
+        }]
+    });
+    Job {
+        metadata,
+        spec: Some(JobSpec {
+            completions: Some(completions),
+            ..Default::default()
+        }),
+        status: Some(JobStatus {
+            active: Some(active),
+            succeeded: Some(succeeded),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A cronjob every five minutes with one active job.
+pub fn cron_job(ns: &str, name: &str) -> CronJob {
+    CronJob {
+        metadata: meta(ns, name),
+        spec: Some(CronJobSpec {
+            schedule: "*/5 * * * *".into(),
+            ..Default::default()
+        }),
+        status: Some(CronJobStatus {
+            active: Some(vec![ObjectReference {
+                kind: Some("Job".into()),
+                name: Some(format!("{name}-1")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+    }
+}
+
+fn pod_ref(ns: &str, name: &str) -> ObjectReference {
+    ObjectReference {
+        kind: Some("Pod".into()),
+        name: Some(name.into()),
+        namespace: Some(ns.into()),
+        ..Default::default()
+    }
+}
+
+/// An endpoint slice of `service` with one endpoint per `(pod, ready)`.
+pub fn endpoint_slice(ns: &str, name: &str, service: &str, pods: &[(&str, bool)]) -> EndpointSlice {
+    let mut metadata = meta(ns, name);
+    metadata.labels = Some(BTreeMap::from([(
+        "kubernetes.io/service-name".to_string(),
+        service.to_string(),
+    )]));
+    metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "v1".into(),
+        ..controller("Service", service)
+    }]);
+    EndpointSlice {
+        metadata,
+        address_type: "IPv4".into(),
+        endpoints: pods
+            .iter()
+            .enumerate()
+            .map(|(i, (pod, ready))| Endpoint {
+                addresses: vec![format!("10.0.0.{i}")],
+                conditions: Some(EndpointConditions {
+                    ready: Some(*ready),
+                    ..Default::default()
+                }),
+                target_ref: Some(pod_ref(ns, pod)),
+                ..Default::default()
+            })
+            .collect(),
+        ports: None,
+    }
+}
+
+/// The Endpoints object of `service` with one address per `(pod, ready)`.
+pub fn endpoints(ns: &str, service: &str, pods: &[(&str, bool)]) -> Endpoints {
+    let addresses = |want: bool| {
+        let v: Vec<EndpointAddress> = pods
+            .iter()
+            .filter(|(_, ready)| *ready == want)
+            .map(|(pod, _)| EndpointAddress {
+                ip: "10.0.0.1".into(),
+                target_ref: Some(pod_ref(ns, pod)),
+                ..Default::default()
+            })
+            .collect();
+        (!v.is_empty()).then_some(v)
+    };
+    Endpoints {
+        metadata: meta(ns, service),
+        subsets: Some(vec![EndpointSubset {
+            addresses: addresses(true),
+            not_ready_addresses: addresses(false),
+            ports: None,
+        }]),
     }
 }

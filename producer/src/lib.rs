@@ -6,6 +6,7 @@
 //! Only the watchers and [`run`] touch Kubernetes; everything after the watch channel can be
 //! driven by hand ([`driver::run_inputs`]) and is tested without a cluster.
 
+pub mod aggregate;
 pub mod config;
 pub mod debounce;
 pub mod driver;
@@ -19,6 +20,7 @@ pub mod project;
 pub mod publish;
 pub mod stats;
 pub mod watch;
+pub mod watchers;
 
 pub use config::{ProducerArgs, ProducerConfig};
 pub use error::{ProducerError, Result};
@@ -58,17 +60,25 @@ pub async fn run_with_stats(
     let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
     let watchers = TaskTracker::new();
     let stop_watchers = cancel.child_token();
-    for spec in kinds::KINDS {
-        watchers.spawn((spec.watch)(
-            client.clone(),
-            tx.clone(),
-            stats.clone(),
-            stop_watchers.clone(),
-        ));
-    }
+    let scopes = match watchers::spawn_watchers(
+        &client,
+        &config.watch,
+        &tx,
+        &stats,
+        &stop_watchers,
+        &watchers,
+    )
+    .await
+    {
+        Ok(scopes) => scopes,
+        Err(e) => {
+            stop_watchers.cancel();
+            return Err(e);
+        }
+    };
     watchers.close();
     drop(tx);
-    let result = driver::run_inputs(log, config, stats, kinds::names(), rx, cancel).await;
+    let result = driver::run_inputs(log, config, stats, scopes, rx, cancel).await;
     stop_watchers.cancel();
     watchers.wait().await;
     result

@@ -20,6 +20,7 @@ async fn snapshot(log: &MemoryLog) -> BTreeMap<String, Value> {
             let e: Event = serde_json::from_slice(&o.raw).expect("event");
             (e.key(), e.obj.unwrap_or_default())
         })
+        .filter(|(key, _)| !key.starts_with("Summary/"))
         .collect()
 }
 
@@ -77,6 +78,15 @@ async fn the_snapshot_converges_to_the_simulated_cluster_through_churn() {
     let config = ProducerConfig {
         debounce: Duration::from_millis(20),
         max_wait: Duration::from_millis(100),
+        // The kinds the simulated cluster serves.
+        watch: kubecast_producer::config::WatchConfig {
+            kinds: Some(
+                ["Namespace", "Deployment", "ReplicaSet", "Pod", "Service"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            ..Default::default()
+        },
         ..ProducerConfig::default()
     };
     let stats = ProducerStats::default();

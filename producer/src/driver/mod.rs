@@ -4,7 +4,11 @@
 //!
 //! Nothing is published before every kind has completed its first list, so the start-up diff
 //! against the stored snapshot deletes only objects that are truly gone.
+//!
+//! Time: the index and the aggregates get milliseconds from one [`Clock`] (wall clock at start
+//! plus tokio's monotonic time since), so held pods and churn windows follow tokio time in tests.
 
+use crate::aggregate::Aggregator;
 use crate::config::ProducerConfig;
 use crate::debounce::Debouncer;
 use crate::error::{ProducerError, Result};
@@ -33,9 +37,13 @@ pub async fn run_inputs<L: EventLog>(
     let Some((publisher, published)) = start(log, &config, fence, &stats, &cancel).await? else {
         return Ok(());
     };
-    let mut index = Index::new();
+    let mut index = Index::with_min_pod_lifetime(millis(config.min_pod_lifetime));
     index.load_published(published);
     let mut state = State {
+        clock: Clock::new(),
+        aggregator: Aggregator::new(config.churn_threshold),
+        summary_interval: config.summary_interval,
+        next_summary: None,
         index,
         debounce: Debouncer::new(config.debounce, config.max_wait),
         pending: BTreeSet::new(),
@@ -56,6 +64,34 @@ pub async fn run_inputs<L: EventLog>(
                 None => return Err(ProducerError::WatchersStopped),
             },
         }
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch that advance with tokio time.
+struct Clock {
+    wall0: u64,
+    t0: Instant,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Self {
+            wall0: now_ms(),
+            t0: Instant::now(),
+        }
+    }
+
+    fn ms(&self) -> u64 {
+        self.wall0 + millis(self.t0.elapsed())
+    }
+
+    /// The instant at which [`ms`](Self::ms) reaches `at_ms`.
+    fn instant(&self, at_ms: u64) -> Instant {
+        self.t0 + std::time::Duration::from_millis(at_ms.saturating_sub(self.wall0))
     }
 }
 
@@ -92,6 +128,11 @@ async fn start<L: EventLog>(
 }
 
 struct State<L> {
+    clock: Clock,
+    aggregator: Aggregator,
+    summary_interval: std::time::Duration,
+    /// When summaries are next computed (`None` until every kind has listed).
+    next_summary: Option<Instant>,
     index: Index,
     debounce: Debouncer,
     /// Keys due for publication (kept across failed attempts).
@@ -116,10 +157,19 @@ impl<L: EventLog> State<L> {
             return None;
         }
         let retry = (!self.pending.is_empty()).then(|| self.retry_at.unwrap_or(now));
-        match (self.debounce.next_deadline(), retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let release = self
+            .index
+            .next_release_ms()
+            .map(|ms| self.clock.instant(ms));
+        [
+            self.debounce.next_deadline(),
+            retry,
+            release,
+            self.next_summary,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn on_input(&mut self, input: Input) {
@@ -128,7 +178,7 @@ impl<L: EventLog> State<L> {
         if let Input::InitDone(kind) = &input {
             self.unlisted.remove(kind);
         }
-        let touched = self.index.apply(input, now_ms());
+        let touched = self.index.apply(input, self.clock.ms());
         if was_ready {
             let now = Instant::now();
             touched
@@ -141,18 +191,27 @@ impl<L: EventLog> State<L> {
             );
             self.debounce.clear();
             self.pending = self.index.keys();
+            // A zero interval disables summaries and churn warnings.
+            self.next_summary = (!self.summary_interval.is_zero()).then(Instant::now);
         }
     }
 
     async fn flush(&mut self) -> Result<()> {
         let now = Instant::now();
+        let now_ms = self.clock.ms();
         self.pending.extend(self.debounce.due(now));
+        self.pending.extend(self.index.take_released(now_ms));
+        if self.next_summary.is_some_and(|at| at <= now) {
+            self.pending
+                .extend(self.aggregator.tick(&mut self.index, now_ms));
+            self.next_summary = Some(now + self.summary_interval);
+        }
         if self.pending.is_empty() || self.retry_at.is_some_and(|at| at > now) {
             return Ok(());
         }
         match self
             .publisher
-            .publish(&mut self.index, &mut self.pending, now_ms())
+            .publish(&mut self.index, &mut self.pending, now_ms)
             .await
         {
             Ok(()) => {

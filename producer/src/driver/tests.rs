@@ -19,7 +19,20 @@ struct Harness {
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
+/// No pod hold and no summaries: the tests below count object events exactly.
+fn plain() -> ProducerConfig {
+    ProducerConfig {
+        min_pod_lifetime: Duration::ZERO,
+        summary_interval: Duration::ZERO,
+        ..ProducerConfig::default()
+    }
+}
+
 fn spawn(kinds: &[&str]) -> Harness {
+    spawn_with(kinds, plain())
+}
+
+fn spawn_with(kinds: &[&str], config: ProducerConfig) -> Harness {
     let log = MemoryLog::new(1000);
     let (tx, rx) = mpsc::channel(16);
     let cancel = CancellationToken::new();
@@ -27,7 +40,7 @@ fn spawn(kinds: &[&str]) -> Harness {
     let kinds = kinds.iter().map(|k| k.to_string()).collect();
     let task = tokio::spawn(run_inputs(
         log.clone(),
-        ProducerConfig::default(),
+        config,
         stats.clone(),
         kinds,
         rx,
@@ -133,4 +146,44 @@ async fn a_superseded_producer_returns_an_error() {
     h.send(Input::Apply(pod("a", false))).await;
     let result = h.task.await.expect("joins");
     assert!(result.is_err_and(|e| e.is_superseded()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn short_lived_pods_are_never_shown_and_summaries_follow_the_pods() {
+    let config = ProducerConfig {
+        min_pod_lifetime: Duration::from_secs(2),
+        summary_interval: Duration::from_secs(2),
+        ..ProducerConfig::default()
+    };
+    let h = spawn_with(&["Pod"], config);
+    h.list("Pod", vec![]).await;
+    h.send(Input::Apply(pod("blip", true))).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    h.send(Input::Delete(pod("blip", true))).await;
+    h.send(Input::Apply(pod("stays", true))).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let names: Vec<_> = h
+        .events()
+        .await
+        .into_iter()
+        .map(|(_, op, n)| (op, n))
+        .collect();
+    assert!(!names.iter().any(|(_, n)| n == "blip"), "{names:?}");
+    assert!(
+        !names.iter().any(|(_, n)| n == "stays"),
+        "still held: {names:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let names: Vec<_> = h
+        .events()
+        .await
+        .into_iter()
+        .map(|(_, op, n)| (op, n))
+        .collect();
+    assert!(names.contains(&(Op::Added, "stays".into())), "{names:?}");
+    assert!(
+        names.contains(&(Op::Summary, "_namespace".into())),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|(_, n)| n == "blip"), "{names:?}");
 }

@@ -1,7 +1,9 @@
 //! Property: whatever the interleaving of applies, deletes, relists and partial flushes, flushing
 //! everything at the end leaves the published state equal to the final latest state, and the
 //! emitted deltas applied in order by a client are always valid (added only when absent,
-//! updated/deleted only when present, never an unchanged update).
+//! updated/deleted only when present, never an unchanged update), and the minimum pod lifetime
+//! holds: a pod is only ever `added` once it has existed `MIN_LIFETIME`, so a pod that lived
+//! shorter is never shown.
 
 use super::*;
 use crate::fixtures;
@@ -78,10 +80,34 @@ fn apply_to_client(
     Ok(())
 }
 
+/// Minimum pod lifetime of the property, in steps (one step = 1 ms).
+const MIN_LIFETIME: u64 = 3;
+
+/// Checks no pod is added before it is `MIN_LIFETIME` old.
+fn check_lifetimes(
+    deltas: &[Delta],
+    born: &BTreeMap<String, u64>,
+    now: u64,
+) -> Result<(), TestCaseError> {
+    for d in deltas
+        .iter()
+        .filter(|d| d.op == Op::Added && d.kind == "Pod")
+    {
+        let b = born.get(&d.key).copied().unwrap_or(0);
+        prop_assert!(
+            now >= b + MIN_LIFETIME,
+            "{} added at {now}, born {b}",
+            d.key
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn flushing_everything_publishes_exactly_the_final_state(steps in proptest::collection::vec(step(), 1..60)) {
-        let mut index = Index::new();
+        let mut index = Index::with_min_pod_lifetime(MIN_LIFETIME);
+        let mut born: BTreeMap<String, u64> = BTreeMap::new();
         let mut client = BTreeMap::new();
         let mut live_pods: BTreeMap<usize, Projection> = BTreeMap::new();
         let mut live: BTreeMap<String, Projection> = BTreeMap::new();
@@ -105,10 +131,12 @@ proptest! {
                     inputs
                 }
                 Step::Flush(bits) => {
+                    dirty.extend(index.take_released(t));
                     let keys: Vec<String> = dirty.iter().enumerate()
                         .filter(|(i, _)| bits & (1 << (i % 8)) != 0).map(|(_, k)| k.clone()).collect();
                     let deltas = index.flush(&keys, t);
                     index.commit(&deltas);
+                    check_lifetimes(&deltas, &born, t)?;
                     apply_to_client(&mut client, &deltas)?;
                     for k in keys { dirty.remove(&k); }
                     Vec::new()
@@ -116,19 +144,27 @@ proptest! {
             };
             for input in inputs {
                 match &input {
-                    Input::Apply(p) | Input::InitApply(p) => { live.insert(p.key(), p.clone()); }
-                    Input::Delete(p) => { live.remove(&p.key()); }
+                    Input::Apply(p) | Input::InitApply(p) => {
+                        if !live.contains_key(&p.key()) { born.insert(p.key(), t); }
+                        live.insert(p.key(), p.clone());
+                    }
+                    Input::Delete(p) => { live.remove(&p.key()); born.remove(&p.key()); }
                     _ => {}
                 }
                 if let Input::InitDone(_) = input {
                     live.retain(|k, _| !k.starts_with("Pod/") || live_pods.values().any(|p| &p.key() == k));
+                    born.retain(|k, _| live.contains_key(k));
                 }
                 dirty.extend(index.apply(input, t));
             }
         }
+        // Settle: everything pending, plus the held pods, once every pod is old enough.
+        dirty.extend(index.take_released(1000));
         let deltas = index.flush(&dirty, 1000);
         index.commit(&deltas);
+        check_lifetimes(&deltas, &born, 1000)?;
         apply_to_client(&mut client, &deltas)?;
+        prop_assert_eq!(index.next_release_ms(), None);
         let mut fresh = Index::new();
         for p in live.values() { fresh.apply(Input::Apply(p.clone()), 0); }
         prop_assert_eq!(&client, &fresh.rendered());

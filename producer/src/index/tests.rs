@@ -217,3 +217,146 @@ fn project_all_resolves_owners_like_the_producer() {
     assert_eq!(state["Pod/shop/web-1"]["owner"]["name"], "web");
     assert_eq!(state.len(), 2);
 }
+
+fn slice(name: &str, pods: &[(&str, bool)]) -> Projection {
+    fixtures::endpoint_slice("shop", name, "web", pods)
+        .project()
+        .expect("slice")
+}
+
+#[test]
+fn a_service_lists_the_pods_of_its_endpoint_slices_and_slices_are_not_published() {
+    let mut index = Index::new();
+    index.apply(
+        Input::Apply(fixtures::service("shop", "web").project().expect("svc")),
+        1,
+    );
+    index.apply(Input::Apply(slice("web-a", &[("web-1", true)])), 1);
+    let deltas = flush_all(&mut index);
+    assert_eq!(ops(&deltas), [(Op::Added, "Service/shop/web")]);
+    assert_eq!(
+        deltas[0].obj["pods"],
+        json!({"ready": ["web-1"], "notReady": []})
+    );
+    let touched = index.apply(Input::Apply(slice("web-b", &[("web-2", false)])), 2);
+    assert!(touched.contains(&"Service/shop/web".to_string()));
+    let deltas = index.flush(&touched, 2);
+    assert_eq!(ops(&deltas), [(Op::Updated, "Service/shop/web")]);
+    assert_eq!(
+        deltas[0].obj["pods"],
+        json!({"ready": ["web-1"], "notReady": ["web-2"]})
+    );
+    index.commit(&deltas);
+    let touched = index.apply(Input::Delete(slice("web-a", &[])), 3);
+    let deltas = index.flush(&touched, 3);
+    assert_eq!(
+        deltas[0].obj["pods"],
+        json!({"ready": [], "notReady": ["web-2"]})
+    );
+}
+
+#[test]
+fn a_pod_job_cronjob_chain_resolves_to_the_cronjob() {
+    let objects = [
+        (
+            "CronJob",
+            serde_json::to_value(fixtures::cron_job("shop", "report")).expect("json"),
+        ),
+        (
+            "Job",
+            serde_json::to_value(fixtures::job("shop", "report-1", Some("report"), 1, 1, 0))
+                .expect("json"),
+        ),
+        (
+            "Pod",
+            serde_json::to_value(
+                fixtures::pod("shop", "report-1-x")
+                    .owned_by("Job", "report-1")
+                    .build(),
+            )
+            .expect("json"),
+        ),
+    ];
+    let all = project_all(objects.iter().map(|(k, v)| (*k, v))).expect("projects");
+    assert_eq!(
+        all["Pod/shop/report-1-x"]["owner"],
+        json!({"kind": "CronJob", "name": "report"})
+    );
+    assert_eq!(all["Pod/shop/report-1-x"]["job"], "report-1");
+}
+
+#[test]
+fn a_new_pod_is_held_for_the_minimum_lifetime_and_never_shown_if_it_dies_sooner() {
+    let mut index = Index::with_min_pod_lifetime(2000);
+    let short = pod("short", "rs");
+    let long = pod("long", "rs");
+    index.apply(Input::Apply(short.clone()), 1000);
+    index.apply(Input::Apply(long.clone()), 1000);
+    let keys = index.keys();
+    assert!(index.flush(&keys, 1500).is_empty(), "both held");
+    assert_eq!(index.next_release_ms(), Some(3000));
+    let touched = index.apply(Input::Delete(short), 2500);
+    assert!(
+        index.flush(&touched, 2500).is_empty(),
+        "died young: never shown"
+    );
+    assert!(index.take_released(2999).is_empty());
+    let released = index.take_released(3000);
+    assert_eq!(released, ["Pod/shop/long"]);
+    let deltas = index.flush(&released, 3000);
+    assert_eq!(ops(&deltas), [(Op::Added, "Pod/shop/long")]);
+    assert_eq!(index.next_release_ms(), None);
+}
+
+#[test]
+fn old_pods_are_not_held() {
+    let mut index = Index::with_min_pod_lifetime(2000);
+    let mut p = pod("old", "rs");
+    p.created_ms = Some(10);
+    index.apply(Input::InitApply(p), 5000);
+    let keys = index.keys();
+    assert_eq!(
+        ops(&index.flush(&keys, 5000)),
+        [(Op::Added, "Pod/shop/old")]
+    );
+}
+
+#[test]
+fn summaries_publish_when_changed_and_delete_when_gone_churn_is_one_shot() {
+    let mut index = Index::new();
+    let key = ("shop".to_string(), "_namespace".to_string());
+    let keys = index.set_summaries(BTreeMap::from([(key.clone(), json!({"total": 1}))]));
+    let deltas = index.flush(&keys, 1);
+    assert_eq!(ops(&deltas), [(Op::Summary, "Summary/shop/_namespace")]);
+    index.commit(&deltas);
+    assert!(
+        index
+            .set_summaries(BTreeMap::from([(key, json!({"total": 1}))]))
+            .is_empty()
+    );
+    let keys = index.set_summaries(BTreeMap::new());
+    let deltas = index.flush(&keys, 2);
+    assert_eq!(ops(&deltas), [(Op::Deleted, "Summary/shop/_namespace")]);
+    index.commit(&deltas);
+    let key = index.push_churn("shop", "Deployment/web", json!({"rate": 40}), 3);
+    let deltas = index.flush(std::slice::from_ref(&key), 3);
+    assert_eq!(ops(&deltas), [(Op::Churn, "Churn/shop/Deployment/web")]);
+    index.commit(&deltas);
+    assert!(index.flush(&[key], 4).is_empty());
+    assert!(
+        index.published().is_empty(),
+        "churn never enters the snapshot"
+    );
+}
+
+#[test]
+fn a_namespace_relist_only_deletes_in_its_namespace() {
+    let mut index = Index::new();
+    let other = fixtures::pod("other", "x").build().project().expect("pod");
+    index.apply(Input::Apply(other), 1);
+    index.apply(Input::Apply(pod("web-1", "rs")), 1);
+    flush_all(&mut index);
+    index.apply(Input::Init("Pod@shop".into()), 2);
+    let touched = index.apply(Input::InitDone("Pod@shop".into()), 2);
+    assert_eq!(touched, ["Pod/shop/web-1"]);
+}

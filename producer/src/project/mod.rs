@@ -9,6 +9,10 @@
 //!   up to its top-level workload (Pod → ReplicaSet → Deployment) needs the other objects, so the
 //!   [`Index`](crate::index::Index) does it when it renders the event (see `Index::render`).
 
+mod batch;
+mod dynamic;
+mod endpoints;
+mod node;
 mod pod;
 mod service;
 mod workload;
@@ -17,9 +21,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use batch::{project_cron_job, project_job};
+pub use dynamic::{project_dynamic, project_dynamic_object};
+pub use endpoints::{project_endpoint_slice, project_endpoints};
+pub use node::project_node;
 pub use pod::project_pod;
 pub use service::{project_namespace, project_service};
-pub use workload::{project_deployment, project_replica_set};
+pub use workload::{
+    project_daemon_set, project_deployment, project_replica_set, project_stateful_set,
+};
 
 /// Why a JSON object could not be projected.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +67,9 @@ pub struct Projection {
     pub controller: Option<OwnerRef>,
     /// The compact projection (`obj` of the event), with `owner` = the direct controller.
     pub obj: Value,
+    /// `metadata.creationTimestamp` in ms since the Unix epoch (not published; the index uses it
+    /// for the minimum pod lifetime).
+    pub created_ms: Option<u64>,
 }
 
 impl Projection {
@@ -125,6 +138,10 @@ pub(crate) fn from_meta(kind: &str, meta: &ObjectMeta, obj: Value) -> Option<Pro
         uid: meta.uid.clone().unwrap_or_default(),
         controller,
         obj,
+        created_ms: meta
+            .creation_timestamp
+            .as_ref()
+            .and_then(|t| u64::try_from(t.0.as_millisecond()).ok()),
     })
 }
 

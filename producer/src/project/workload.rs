@@ -1,9 +1,9 @@
-//! Workload projections (Deployment, ReplicaSet): desired/ready/updated/available replica counts
-//! and the selector. A ReplicaSet also carries its direct controller (its Deployment), which the
+//! Workload projections (Deployment, ReplicaSet, StatefulSet, DaemonSet): desired/ready/updated/
+//! available replica counts and the selector. A ReplicaSet also carries its direct controller (its Deployment), which the
 //! index uses to resolve pods' top-level owners.
 
 use super::{Project, Projection, from_meta};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::{Value, json};
 
@@ -21,6 +21,49 @@ impl Project for ReplicaSet {
     fn project(&self) -> Option<Projection> {
         project_replica_set(self)
     }
+}
+
+impl Project for StatefulSet {
+    const KIND: &'static str = "StatefulSet";
+
+    fn project(&self) -> Option<Projection> {
+        project_stateful_set(self)
+    }
+}
+
+impl Project for DaemonSet {
+    const KIND: &'static str = "DaemonSet";
+
+    fn project(&self) -> Option<Projection> {
+        project_daemon_set(self)
+    }
+}
+
+/// Projects a stateful set; `desired` defaults to 1 like the API server does.
+pub fn project_stateful_set(s: &StatefulSet) -> Option<Projection> {
+    let spec = s.spec.as_ref();
+    let status = s.status.as_ref();
+    let obj = counts(
+        spec.and_then(|s| s.replicas).unwrap_or(1),
+        status.and_then(|s| s.ready_replicas),
+        status.and_then(|s| s.updated_replicas),
+        status.and_then(|s| s.available_replicas),
+        spec.map(|s| &s.selector),
+    );
+    from_meta(StatefulSet::KIND, &s.metadata, obj)
+}
+
+/// Projects a daemon set: `desired` is the number of nodes that should run its pod.
+pub fn project_daemon_set(d: &DaemonSet) -> Option<Projection> {
+    let status = d.status.as_ref();
+    let obj = counts(
+        status.map_or(0, |s| s.desired_number_scheduled),
+        status.map(|s| s.number_ready),
+        status.and_then(|s| s.updated_number_scheduled),
+        status.and_then(|s| s.number_available),
+        d.spec.as_ref().map(|s| &s.selector),
+    );
+    from_meta(DaemonSet::KIND, &d.metadata, obj)
 }
 
 /// Projects a deployment; `desired` defaults to 1 like the API server does.
@@ -92,6 +135,21 @@ mod tests {
         assert_eq!(p.obj["owner"], json!({"kind": "Deployment", "name": "web"}));
         assert_eq!(p.obj["desired"], 3);
         assert_eq!(p.obj["ready"], 1);
+    }
+
+    #[test]
+    fn stateful_and_daemon_sets_project_replica_counts() {
+        let p =
+            project_stateful_set(&fixtures::stateful_set("shop", "db", 3, 2)).expect("projects");
+        assert_eq!(
+            p.obj,
+            json!({"desired": 3, "ready": 2, "updated": 2, "available": 2, "selector": {"app": "web"}})
+        );
+        let p = project_daemon_set(&fixtures::daemon_set("shop", "agent", 2, 1)).expect("projects");
+        assert_eq!(
+            p.obj,
+            json!({"desired": 2, "ready": 1, "updated": 1, "available": 1, "selector": {"app": "web"}})
+        );
     }
 
     #[test]

@@ -294,6 +294,7 @@ impl<L: EventLog> Publisher<L> {
         };
         let snapshot = match d.op {
             Op::Deleted => SnapshotChange::Delete(d.key.clone()),
+            Op::Churn => SnapshotChange::None,
             _ => SnapshotChange::Put(d.key.clone()),
         };
         AppendEntry {

@@ -77,10 +77,10 @@ impl ClientState {
     }
 
     /// Objects of the given kinds only.
-    pub fn objects_of(&self, kinds: &[&str]) -> BTreeMap<String, Value> {
+    pub fn objects_of(&self, kinds: &[impl AsRef<str>]) -> BTreeMap<String, Value> {
         self.objects
             .iter()
-            .filter(|(k, _)| kinds.iter().any(|kind| k.starts_with(&format!("{kind}/"))))
+            .filter(|(k, _)| kinds.iter().any(|kind| k.starts_with(&format!("{}/", kind.as_ref()))))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }

@@ -5,11 +5,15 @@ use kubecast_sim::SimCluster;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Kinds the producer watches in this release.
-pub const KINDS: &[&str] = &["Namespace", "Pod", "Deployment", "ReplicaSet", "Service"];
+/// Kinds whose objects clients compare with the cluster (the published object kinds the
+/// simulated cluster serves; aggregates such as `Summary` are compared separately).
+pub fn compared_kinds() -> Vec<String> {
+    crate::stack::simulated_kinds()
+}
 
 /// `Kind/ns/name` → projection of every watched object the simulated cluster holds.
 pub fn cluster_state(cluster: &SimCluster) -> BTreeMap<String, Value> {
-    let objects: Vec<_> = cluster.objects().into_iter().filter(|o| KINDS.contains(&o.kind.as_str())).collect();
+    let kinds = crate::stack::simulated_kinds();
+    let objects: Vec<_> = cluster.objects().into_iter().filter(|o| kinds.contains(&o.kind)).collect();
     kubecast_producer::project_all(objects.iter().map(|o| (o.kind.as_str(), &o.value))).expect("the simulated cluster's objects project")
 }

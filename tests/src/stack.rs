@@ -60,9 +60,25 @@ pub fn kube_client(url: &str) -> kube::Client {
     kube::Client::try_from(config).expect("kube client")
 }
 
-/// A producer tuned for tests: short debounce so convergence is quick.
+/// The producer's default kinds that the simulated cluster serves (a kind it does not serve would
+/// never complete its first list and would hold publishing back).
+pub fn simulated_kinds() -> Vec<String> {
+    kubecast_producer::kinds::default_names()
+        .into_iter()
+        .filter(|kind| kubecast_sim::kinds::KINDS.iter().any(|spec| spec.kind == kind))
+        .collect()
+}
+
+/// A producer tuned for tests: short debounce and pod hold so convergence is quick.
 pub fn fast_producer_config() -> ProducerConfig {
-    ProducerConfig { debounce: Duration::from_millis(20), max_wait: Duration::from_millis(100), ..ProducerConfig::default() }
+    let mut config = ProducerConfig {
+        debounce: Duration::from_millis(20),
+        max_wait: Duration::from_millis(100),
+        min_pod_lifetime: Duration::from_millis(100),
+        ..ProducerConfig::default()
+    };
+    config.watch.kinds = Some(simulated_kinds());
+    config
 }
 
 pub fn spawn_producer(sim_url: &str, log: AnyLog, config: ProducerConfig) -> Task {

@@ -1,13 +1,13 @@
 //! Helpers shared by the integration tests.
 
 use kubecast_tests::client_state::ClientState;
-use kubecast_tests::expected::KINDS;
+use kubecast_tests::expected::compared_kinds;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The objects a client holds, limited to the watched kinds.
 pub fn client_objects(state: &ClientState) -> BTreeMap<String, serde_json::Value> {
-    state.objects_of(KINDS)
+    state.objects_of(&compared_kinds())
 }
 
 /// Runs `n` churn steps with a short pause so watch events spread over debounce windows.

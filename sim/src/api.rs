@@ -1,9 +1,9 @@
-//! HTTP routes: `/version`, minimal discovery, and get / list / watch for every kind in the table
+//! HTTP routes: `/version`, discovery (see `discovery`), and get / list / watch for every kind in the table
 //! (all-namespaces and namespaced paths). Only GET is served; other verbs answer 405 `Status`.
 //!
 //! List honours `limit` and `continue` (consistent snapshots, see `paging`); `resourceVersion` and
 //! `resourceVersionMatch` are accepted but a list always answers with the current state and its RV.
-//! `labelSelector` and `fieldSelector` are ignored (everything matches).
+//! `labelSelector` filters lists and watches (see `selector`); `fieldSelector` is ignored.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,8 +18,10 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::SimCluster;
+use crate::discovery;
 use crate::error::{Error, Result};
-use crate::kinds::{KINDS, Target, parse_path};
+use crate::kinds::{Target, parse_path};
+use crate::selector::Selector;
 use crate::watch;
 
 /// Router state.
@@ -34,8 +36,7 @@ pub(crate) struct AppState {
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/version", get(version))
-        .route("/api", get(api_versions))
-        .route("/apis", get(api_groups))
+        .merge(discovery::routes())
         .fallback(resource)
         .with_state(state)
 }
@@ -46,28 +47,6 @@ async fn version() -> Json<Value> {
         "gitTreeState": "clean", "buildDate": "2025-01-01T00:00:00Z", "goVersion": "go1.24",
         "compiler": "gc", "platform": "linux/amd64",
     }))
-}
-
-async fn api_versions() -> Json<Value> {
-    Json(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}))
-}
-
-async fn api_groups() -> Json<Value> {
-    let mut groups: Vec<&str> = KINDS
-        .iter()
-        .filter(|k| k.api_version.contains('/'))
-        .map(|k| k.api_version)
-        .collect();
-    groups.dedup();
-    let groups: Vec<Value> = groups
-        .iter()
-        .filter_map(|gv| gv.split_once('/'))
-        .map(|(group, version)| {
-            let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
-            json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
-        })
-        .collect();
-    Json(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
 }
 
 async fn resource(
@@ -139,10 +118,12 @@ fn list(
             value: l.to_owned(),
         })?,
     };
+    let selector = Selector::parse(query.get("labelSelector").map_or("", String::as_str))?;
     let page = cluster.with_state(|s| match query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => s.pager.next(token, limit),
         None => {
-            let items = s.store.items(target.spec.kind, target.ns.as_deref());
+            let mut items = s.store.items(target.spec.kind, target.ns.as_deref());
+            items.retain(|o| selector.matches(o));
             Ok(s.pager.first(items, s.store.rv(), limit))
         }
     })?;

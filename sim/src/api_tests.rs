@@ -11,6 +11,7 @@ use crate::SimConfig;
 fn app() -> (Router, SimCluster) {
     let config = SimConfig {
         churn_interval: None,
+        scenarios: vec![crate::Scenario::Random],
         ..SimConfig::default()
     };
     let cluster = SimCluster::new(&config);

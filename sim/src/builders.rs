@@ -25,14 +25,14 @@ pub fn time(second: u64) -> Time {
     Time(Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH))
 }
 
-fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
 
-fn meta(ns: Option<&str>, name: &str, uid: &str, created: Time) -> ObjectMeta {
+pub(crate) fn meta(ns: Option<&str>, name: &str, uid: &str, created: Time) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
         namespace: ns.map(str::to_owned),
@@ -42,7 +42,7 @@ fn meta(ns: Option<&str>, name: &str, uid: &str, created: Time) -> ObjectMeta {
     }
 }
 
-fn controller_ref(api_version: &str, kind: &str, meta: &ObjectMeta) -> OwnerReference {
+pub(crate) fn controller_ref(api_version: &str, kind: &str, meta: &ObjectMeta) -> OwnerReference {
     OwnerReference {
         api_version: api_version.to_owned(),
         kind: kind.to_owned(),
@@ -210,7 +210,7 @@ fn container_status(pod: &Pod, ready: bool, state: ContainerState) -> ContainerS
     }
 }
 
-fn ready_condition(ready: bool, now: Time) -> PodCondition {
+pub(crate) fn ready_condition(ready: bool, now: Time) -> PodCondition {
     PodCondition {
         type_: "Ready".into(),
         status: if ready { "True" } else { "False" }.into(),
@@ -219,7 +219,7 @@ fn ready_condition(ready: bool, now: Time) -> PodCondition {
     }
 }
 
-fn set_pod_pending(pod: &mut Pod, now: Time) {
+pub(crate) fn set_pod_pending(pod: &mut Pod, now: Time) {
     let waiting = ContainerStateWaiting {
         reason: Some("ContainerCreating".into()),
         message: None,

@@ -3,6 +3,7 @@
 //!
 //! Lock order: churn before store; the store lock is never held across an await.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::SimConfig;
 use crate::churn::{Change, Churn};
+use crate::endpoints;
 use crate::paging::Pager;
 use crate::store::Store;
 
@@ -70,15 +72,20 @@ impl SimCluster {
 
     fn apply(&self, changes: Vec<Change>) {
         let mut state = lock(&self.shared.state);
+        let mut dirty = BTreeSet::new();
         for change in changes {
-            match change {
+            let event = match change {
                 Change::Upsert { kind, value } => {
-                    state.store.upsert(kind, value);
+                    state.store.upsert(kind, value).map(|e| (kind, e))
                 }
                 Change::Delete { kind, ns, name } => {
-                    state.store.delete(kind, &ns, &name);
+                    state.store.delete(kind, &ns, &name).map(|e| (kind, e))
                 }
-            }
+            };
+            dirty.extend(event.and_then(|(kind, e)| endpoints::dirty(kind, &e)));
+        }
+        for ns in dirty {
+            endpoints::sync(&mut state.store, &ns);
         }
     }
 
@@ -125,17 +132,47 @@ impl SimCluster {
     /// are set by the store. Unknown kinds and nameless objects are ignored (logged). Direct writes
     /// bypass the churn model, which may later overwrite objects it owns.
     pub fn upsert(&self, kind: &str, obj: Value) {
-        if lock(&self.shared.state).store.upsert(kind, obj).is_none() {
+        let mut state = lock(&self.shared.state);
+        let Some(event) = state.store.upsert(kind, obj) else {
             tracing::warn!(
                 kind,
                 "upsert ignored: unknown kind or object without metadata.name"
             );
+            return;
+        };
+        if let Some(ns) = endpoints::dirty(kind, &event) {
+            endpoints::sync(&mut state.store, &ns);
         }
     }
 
     /// Deletes an object (no-op if absent). Use the object's own name as `ns` for a Namespace.
     pub fn delete(&self, kind: &str, ns: &str, name: &str) {
-        lock(&self.shared.state).store.delete(kind, ns, name);
+        let mut state = lock(&self.shared.state);
+        let dirty = state
+            .store
+            .delete(kind, ns, name)
+            .and_then(|e| endpoints::dirty(kind, &e));
+        if let Some(ns) = dirty {
+            endpoints::sync(&mut state.store, &ns);
+        }
+    }
+
+    /// Applies `n` pod status changes as fast as possible (a benchmark load: each one is a real
+    /// MODIFIED event of a pod, readiness unchanged) and returns how many were applied (0 if the
+    /// cluster has no pods).
+    pub fn storm(&self, n: usize) -> usize {
+        const BATCH: usize = 1024;
+        let mut churn = lock(&self.shared.churn);
+        let mut applied = 0;
+        while applied < n {
+            let changes = churn.storm(BATCH.min(n - applied));
+            if changes.is_empty() {
+                break;
+            }
+            applied += changes.len();
+            self.apply(changes);
+        }
+        applied
     }
 
     /// Runs `f` with the store and pager locked.

@@ -1,6 +1,7 @@
 //! The kind table: every served resource is one `KindSpec` row (group path, plural, kinds, scope),
 //! and request paths are resolved against it. Adding a kind (Nodes, StatefulSets, Jobs, Leases) is one
-//! row here; the store, list, get and watch code is generic over it.
+//! row here; the store, list, get and watch code is generic over it. `Workflow` (argoproj.io) stands
+//! in for a custom resource, so clients can exercise their dynamic-API path.
 
 /// One served resource type.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,6 +60,70 @@ pub static KINDS: &[KindSpec] = &[
         api_version: "apps/v1",
         prefix: "/apis/apps/v1",
         plural: "replicasets",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "Node",
+        list_kind: "NodeList",
+        api_version: "v1",
+        prefix: "/api/v1",
+        plural: "nodes",
+        namespaced: false,
+    },
+    KindSpec {
+        kind: "Endpoints",
+        list_kind: "EndpointsList",
+        api_version: "v1",
+        prefix: "/api/v1",
+        plural: "endpoints",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "EndpointSlice",
+        list_kind: "EndpointSliceList",
+        api_version: "discovery.k8s.io/v1",
+        prefix: "/apis/discovery.k8s.io/v1",
+        plural: "endpointslices",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "StatefulSet",
+        list_kind: "StatefulSetList",
+        api_version: "apps/v1",
+        prefix: "/apis/apps/v1",
+        plural: "statefulsets",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "DaemonSet",
+        list_kind: "DaemonSetList",
+        api_version: "apps/v1",
+        prefix: "/apis/apps/v1",
+        plural: "daemonsets",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "Job",
+        list_kind: "JobList",
+        api_version: "batch/v1",
+        prefix: "/apis/batch/v1",
+        plural: "jobs",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "CronJob",
+        list_kind: "CronJobList",
+        api_version: "batch/v1",
+        prefix: "/apis/batch/v1",
+        plural: "cronjobs",
+        namespaced: true,
+    },
+    KindSpec {
+        kind: "Workflow",
+        list_kind: "WorkflowList",
+        api_version: "argoproj.io/v1alpha1",
+        prefix: "/apis/argoproj.io/v1alpha1",
+        plural: "workflows",
         namespaced: true,
     },
 ];

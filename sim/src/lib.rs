@@ -1,20 +1,29 @@
-//! Kubecast's simulated Kubernetes API server. It serves Namespaces, Pods, Services, Deployments
-//! and ReplicaSets over plain HTTP with the real list / watch protocol (paged lists with consistent
+//! Kubecast's simulated Kubernetes API server. It serves Nodes, Namespaces, Pods, Services,
+//! Endpoints, EndpointSlices, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs
+//! and an argoproj.io `Workflow` custom resource over plain HTTP with the real list / watch protocol (paged lists with consistent
 //! continue tokens, resourceVersion-based watch resume, bookmarks, 410 Expired), so
 //! `kube::runtime::watcher` runs against it unchanged. A seeded churn generator mutates the cluster
-//! (scaling, rolling updates, restarts, heartbeats) either on a ticker or step by step from tests.
+//! (scaling, rolling updates, restarts, heartbeats) plus named scenarios, either on a ticker or
+//! step by step from tests.
 //!
 //! Module map: `kinds` (the kind table), `store` (objects, RV, history, broadcast), `paging`
-//! (continue snapshots), `api` (routes, get, list), `watch` (streams), `churn` + `builders`
-//! (generator and typed objects), `cluster` (the shared handle and test controls).
+//! (continue snapshots), `api` (routes, get, list), `discovery`, `selector` (labelSelector),
+//! `watch` (streams), `churn` + `builders` + `builders_world` (generator and typed objects),
+//! `endpoints` (Service → pods), `scenario` (scripts), `cluster` (the shared handle and test
+//! controls, `storm`).
 
 mod api;
 mod builders;
+mod builders_world;
 mod churn;
 mod cluster;
+mod discovery;
+mod endpoints;
 mod error;
 pub mod kinds;
 mod paging;
+pub mod scenario;
+pub mod selector;
 mod store;
 mod watch;
 
@@ -29,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cluster::{SimCluster, SimObject};
 pub use error::Error;
+pub use scenario::{Scenario, UnknownScenario};
 
 /// How the simulated cluster is built and driven.
 #[derive(Debug, Clone)]
@@ -39,6 +49,15 @@ pub struct SimConfig {
     pub namespaces: usize,
     /// Deployments (each with a ReplicaSet, pods and a Service) per namespace.
     pub deployments_per_namespace: usize,
+    /// Nodes `node-1..=node-N`; every pod runs on one of them.
+    pub nodes: usize,
+    /// Upper bound of a deployment's initial replicas (drawn from `1..=max_replicas`); random
+    /// scale-ups go up to `max(6, max_replicas)`.
+    pub max_replicas: i32,
+    /// Whether namespaces also get a DaemonSet, a StatefulSet or a CronJob + Workflow (by index).
+    pub extra_workloads: bool,
+    /// Scenarios to run each step (see [`Scenario`]); empty means no churn at all.
+    pub scenarios: Vec<Scenario>,
     /// Interval of the background churn ticker; `None` = churn only via `SimCluster::step`.
     pub churn_interval: Option<Duration>,
     /// Watch events retained per kind for resuming watches.
@@ -53,6 +72,10 @@ impl Default for SimConfig {
             seed: 1,
             namespaces: 3,
             deployments_per_namespace: 3,
+            nodes: 3,
+            max_replicas: 3,
+            extra_workloads: true,
+            scenarios: vec![Scenario::Mixed],
             churn_interval: Some(Duration::from_millis(300)),
             history: 20_000,
             bookmark_interval: Duration::from_secs(1),

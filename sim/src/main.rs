@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use kubecast_shared::config::TelemetryArgs;
-use kubecast_sim::SimConfig;
+use kubecast_sim::{Scenario, SimConfig};
 
 /// Simulated Kubernetes API server (list/watch over plain HTTP) with a seeded churn generator.
 #[derive(Parser, Debug)]
@@ -27,6 +27,18 @@ struct Args {
     /// Interval between churn steps (e.g. 200ms); 0 disables churn.
     #[arg(long, env = "KUBECAST_SIM_CHURN_INTERVAL", default_value = "300ms", value_parser = humantime::parse_duration)]
     churn_interval: Duration,
+    /// Nodes (`node-1..node-N`).
+    #[arg(long, env = "KUBECAST_SIM_NODES", default_value_t = 3)]
+    nodes: usize,
+    /// Scenarios, comma-separated: random, rolling-update, hpa, crashloop, jobs, node-not-ready,
+    /// namespace-deletion, mixed (all of them plus random churn).
+    #[arg(
+        long,
+        env = "KUBECAST_SIM_SCENARIO",
+        value_delimiter = ',',
+        default_value = "mixed"
+    )]
+    scenario: Vec<Scenario>,
     #[command(flatten)]
     telemetry: TelemetryArgs,
 }
@@ -39,6 +51,8 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         namespaces: args.namespaces,
         deployments_per_namespace: args.deployments,
+        nodes: args.nodes,
+        scenarios: args.scenario,
         churn_interval: (!args.churn_interval.is_zero()).then_some(args.churn_interval),
         ..SimConfig::default()
     };

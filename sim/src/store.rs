@@ -8,7 +8,9 @@
 //! the same lock never misses or duplicates an event.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
 
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -47,6 +49,11 @@ pub struct StoredEvent {
     /// Namespace of the object ("" for cluster-scoped kinds other than Namespace).
     pub ns: String,
     pub object: Arc<Value>,
+    /// The object before this change (`None` for ADDED); lets a selector watch tell an object
+    /// leaving or entering its selection.
+    pub prev: Option<Arc<Value>>,
+    /// The event's wire line, serialized once by the first watcher that sends it as is.
+    pub wire: OnceLock<Bytes>,
 }
 
 /// (namespace, name); Namespace objects use their own name as namespace.
@@ -111,7 +118,8 @@ impl Store {
         self.rv += 1;
         stamp(state.spec, &mut obj, self.rv);
         let obj = Arc::new(obj);
-        let ty = match state.objects.insert(key.clone(), Arc::clone(&obj)) {
+        let prev = state.objects.insert(key.clone(), Arc::clone(&obj));
+        let ty = match prev {
             Some(_) => EventType::Modified,
             None => EventType::Added,
         };
@@ -121,7 +129,7 @@ impl Store {
             self.rv,
             ty,
             key.0,
-            obj,
+            (obj, prev),
         ))
     }
 
@@ -131,7 +139,7 @@ impl Store {
         let key = (ns_of(state.spec, ns, name), name.to_owned());
         let old = state.objects.remove(&key)?;
         self.rv += 1;
-        let mut obj = Arc::unwrap_or_clone(old);
+        let mut obj = (*old).clone();
         stamp(state.spec, &mut obj, self.rv);
         Some(Self::record(
             state,
@@ -139,7 +147,7 @@ impl Store {
             self.rv,
             EventType::Deleted,
             key.0,
-            Arc::new(obj),
+            (Arc::new(obj), Some(old)),
         ))
     }
 
@@ -149,9 +157,17 @@ impl Store {
         rv: u64,
         ty: EventType,
         ns: String,
-        object: Arc<Value>,
+        (object, prev): (Arc<Value>, Option<Arc<Value>>),
     ) -> Arc<StoredEvent> {
-        let ev = Arc::new(StoredEvent { rv, ty, ns, object });
+        let wire = OnceLock::new();
+        let ev = Arc::new(StoredEvent {
+            rv,
+            ty,
+            ns,
+            object,
+            prev,
+            wire,
+        });
         state.history.push_back(Arc::clone(&ev));
         while state.history.len() > cap {
             if let Some(dropped) = state.history.pop_front() {

@@ -5,6 +5,10 @@
 //! ADDED events; this one only does that when `sendInitialEvents=true`, ending them with the
 //! `k8s.io/initial-events-end` bookmark). The stream ends at `timeoutSeconds`, on
 //! `SimCluster::cut_watches`, on server shutdown, or if the watcher lags the live channel.
+//!
+//! A `labelSelector` filters events like the real server: an object that stops matching arrives as
+//! DELETED, one that starts matching as ADDED (decided from the event's previous object). Unfiltered
+//! events are serialized once and shared by every watcher (`StoredEvent::wire`).
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -24,7 +28,8 @@ use crate::api::AppState;
 use crate::cluster::SimCluster;
 use crate::error::{Error, Result};
 use crate::kinds::{KindSpec, Target};
-use crate::store::StoredEvent;
+use crate::selector::Selector;
+use crate::store::{EventType, StoredEvent};
 
 /// Watch length when the client sends no `timeoutSeconds`.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -71,6 +76,28 @@ fn number(query: &HashMap<String, String>, name: &'static str) -> Result<Option<
         .transpose()
 }
 
+/// The line a watcher with `selector` receives for `ev`, if any.
+fn event_line(selector: &Selector, ev: &StoredEvent) -> Option<Bytes> {
+    let shared = || {
+        ev.wire
+            .get_or_init(|| line(ev.ty.as_str(), &ev.object))
+            .clone()
+    };
+    if selector.is_empty() {
+        return Some(shared());
+    }
+    let now = ev.ty != EventType::Deleted && selector.matches(&ev.object);
+    let was = ev.prev.as_ref().is_some_and(|p| selector.matches(p));
+    match (was, now) {
+        (false, false) => None,
+        (false, true) if ev.ty == EventType::Added => Some(shared()),
+        (false, true) => Some(line("ADDED", &ev.object)),
+        (true, true) => Some(shared()),
+        (true, false) if ev.ty == EventType::Deleted => Some(shared()),
+        (true, false) => Some(line("DELETED", &ev.object)),
+    }
+}
+
 /// Answers a watch request with a streaming body.
 pub(crate) fn respond(
     app: &AppState,
@@ -80,6 +107,7 @@ pub(crate) fn respond(
     let from = number(query, "resourceVersion")?.filter(|rv| *rv != 0);
     let timeout = number(query, "timeoutSeconds")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     let initial_events = param(query, "sendInitialEvents") == Some("true");
+    let selector = Selector::parse(param(query, "labelSelector").unwrap_or(""))?;
     let spec = target.spec;
     let ns = target.ns.as_deref();
     let started = app.cluster.with_state(|s| {
@@ -99,7 +127,11 @@ pub(crate) fn respond(
         }
         Err(err) => return Err(err),
     };
-    let mut pending: VecDeque<Bytes> = initial.iter().map(|o| line("ADDED", o)).collect();
+    let mut pending: VecDeque<Bytes> = initial
+        .iter()
+        .filter(|o| selector.matches(o))
+        .map(|o| line("ADDED", o))
+        .collect();
     if initial_events {
         pending.push_back(bookmark(spec, start.rv, true));
     }
@@ -107,7 +139,7 @@ pub(crate) fn respond(
         start
             .replay
             .iter()
-            .map(|ev| line(ev.ty.as_str(), &ev.object)),
+            .filter_map(|ev| event_line(&selector, ev)),
     );
     let every = app.cluster.bookmark_interval();
     let bookmarks = (param(query, "allowWatchBookmarks") == Some("true") && !every.is_zero())
@@ -116,6 +148,7 @@ pub(crate) fn respond(
         cluster: app.cluster.clone(),
         spec,
         ns: target.ns.clone(),
+        selector,
         pending,
         rx: start.rx,
         bookmarks,
@@ -139,6 +172,7 @@ struct WatchStream {
     cluster: SimCluster,
     spec: &'static KindSpec,
     ns: Option<String>,
+    selector: Selector,
     pending: VecDeque<Bytes>,
     rx: broadcast::Receiver<Arc<StoredEvent>>,
     bookmarks: Option<Interval>,
@@ -169,7 +203,9 @@ impl WatchStream {
                 () = tokio::time::sleep_until(self.deadline) => return None,
                 received = self.rx.recv() => match received {
                     Ok(ev) if self.ns.as_ref().is_none_or(|ns| *ns == ev.ns) => {
-                        return Some(line(ev.ty.as_str(), &ev.object));
+                        if let Some(chunk) = event_line(&self.selector, &ev) {
+                            return Some(chunk);
+                        }
                     }
                     Ok(_) => {}
                     // Lagged: end the stream; the client resumes from its last RV out of history.

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Change, Churn, DeploySim, Key, MAX_REPLICAS, NODES, PodSim, RsSim, emit};
+use super::{Change, Churn, DeploySim, Key, Owner, PodSim, RsSim, emit};
 use crate::builders;
 
 impl Churn {
@@ -18,13 +18,19 @@ impl Churn {
                 dep,
                 current_rs: String::new(),
                 revision: 0,
+                pinned: false,
             },
         );
         self.new_replica_set(&key);
     }
 
     /// Starts a new revision: a new current replica set with a full set of pending pods.
-    fn new_replica_set(&mut self, key: &Key) {
+    pub(super) fn new_replica_set(&mut self, key: &Key) {
+        self.new_replica_set_with(key, None);
+    }
+
+    /// A new current replica set starting with `pods` pending pods (`None`: `spec.replicas`).
+    pub(super) fn new_replica_set_with(&mut self, key: &Key, pods: Option<i32>) {
         let hash = self.suffix(10);
         let uid = self.uid();
         let now = builders::time(self.clock);
@@ -35,7 +41,7 @@ impl Churn {
         let rs = builders::replica_set(&d.dep, &hash, &uid, d.revision, now);
         let rs_name = rs.metadata.name.clone().unwrap_or_default();
         d.current_rs.clone_from(&rs_name);
-        let replicas = d.dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+        let replicas = pods.unwrap_or_else(|| replicas(d));
         emit(&mut self.out, "ReplicaSet", &rs);
         self.replica_sets.insert(
             (key.0.clone(), rs_name.clone()),
@@ -49,10 +55,10 @@ impl Churn {
         }
     }
 
-    fn new_pod(&mut self, ns: &str, rs_name: &str) {
+    pub(super) fn new_pod(&mut self, ns: &str, rs_name: &str) {
         let name = format!("{rs_name}-{}", self.suffix(5));
         let uid = self.uid();
-        let node = self.rng.random_range(1..=NODES);
+        let node = self.pick_node();
         let ready_at = self.clock + self.rng.random_range(1..=2);
         let Some(rs) = self.replica_sets.get(&(ns.to_owned(), rs_name.to_owned())) else {
             return;
@@ -64,22 +70,24 @@ impl Churn {
             &format!("node-{node}"),
             builders::time(self.clock),
         );
-        self.pods_created += 1;
-        let ip = format!("10.244.{node}.{}", self.pods_created % 250 + 2);
+        let deploy = rs.deploy.clone();
+        let ip = self.pod_ip(node);
         emit(&mut self.out, "Pod", &pod);
         let sim = PodSim {
             pod,
             rs: rs_name.to_owned(),
-            deploy: rs.deploy.clone(),
+            deploy,
             ip,
             ready: false,
             ready_at: Some(ready_at),
             delete_at: None,
+            owner: Owner::ReplicaSet,
+            finish_at: None,
         };
         self.pods.insert((ns.to_owned(), name), sim);
     }
 
-    fn terminate(&mut self, key: &Key) {
+    pub(super) fn terminate(&mut self, key: &Key) {
         let delete_at = self.clock + self.rng.random_range(1..=2);
         let Some(p) = self.pods.get_mut(key) else {
             return;
@@ -164,7 +172,7 @@ impl Churn {
         let keys: Vec<&Key> = self
             .deployments
             .iter()
-            .filter(|(_, d)| pred(replicas(d)))
+            .filter(|(_, d)| !d.pinned && pred(replicas(d)))
             .map(|(k, _)| k)
             .collect();
         let key = keys.get(self.rng.random_range(0..keys.len().max(1)))?;
@@ -196,7 +204,8 @@ impl Churn {
     }
 
     pub(super) fn scale_up(&mut self) {
-        let Some(key) = self.pick_deployment(|r| r < MAX_REPLICAS) else {
+        let max = self.max_replicas;
+        let Some(key) = self.pick_deployment(|r| r < max) else {
             return self.heartbeat();
         };
         let Some(rs) = self.set_replicas(&key, 1) else {
@@ -225,7 +234,7 @@ impl Churn {
     }
 
     /// Changes the desired replicas; returns the current replica set's name.
-    fn set_replicas(&mut self, key: &Key, delta: i32) -> Option<String> {
+    pub(super) fn set_replicas(&mut self, key: &Key, delta: i32) -> Option<String> {
         let d = self.deployments.get_mut(key)?;
         let spec = d.dep.spec.as_mut()?;
         spec.replicas = Some(spec.replicas.unwrap_or(0) + delta);
@@ -289,6 +298,6 @@ impl Churn {
     }
 }
 
-fn replicas(d: &DeploySim) -> i32 {
+pub(super) fn replicas(d: &DeploySim) -> i32 {
     d.dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0)
 }

@@ -7,12 +7,16 @@
 //! pods; older ReplicaSets drain one pod per newly-ready pod of the current one.
 
 mod actions;
+pub(crate) mod control;
+mod owned;
 mod status;
+mod world;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -42,7 +46,6 @@ const NAMESPACES: &[&str] = &["shop", "web", "data"];
 const APPS: &[&str] = &[
     "web", "api", "worker", "cache", "checkout", "search", "auth", "payments", "catalog", "gateway",
 ];
-const NODES: usize = 3;
 /// Kubernetes' "safe" alphabet for generated name suffixes.
 const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 const MAX_REPLICAS: i32 = 6;
@@ -51,6 +54,45 @@ struct DeploySim {
     dep: Deployment,
     current_rs: String,
     revision: u32,
+    /// Driven by a scenario: random churn leaves it alone.
+    pinned: bool,
+}
+
+/// The controller of a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    ReplicaSet,
+    StatefulSet(String),
+    DaemonSet(String),
+    Job(String),
+}
+
+struct NodeSim {
+    node: Node,
+    /// Ready condition status: `True`, `False` or `Unknown`.
+    ready: &'static str,
+}
+
+struct JobSim {
+    job: Job,
+    succeeded: i32,
+    failed: i32,
+    /// The next pod to finish fails (then this is cleared).
+    fail_next: bool,
+    finished_at: Option<u64>,
+}
+
+struct CronSim {
+    cron: CronJob,
+    every: u64,
+    jobs: Vec<String>,
+}
+
+struct WorkflowSim {
+    done: u32,
+    total: u32,
+    phase: &'static str,
+    created: u64,
 }
 
 struct RsSim {
@@ -66,6 +108,9 @@ struct PodSim {
     ready: bool,
     ready_at: Option<u64>,
     delete_at: Option<u64>,
+    owner: Owner,
+    /// When a running job pod finishes.
+    finish_at: Option<u64>,
 }
 
 impl PodSim {
@@ -82,6 +127,20 @@ pub struct Churn {
     deployments: BTreeMap<Key, DeploySim>,
     replica_sets: BTreeMap<Key, RsSim>,
     pods: BTreeMap<Key, PodSim>,
+    nodes: Vec<NodeSim>,
+    namespaces: BTreeMap<String, Namespace>,
+    services: BTreeMap<Key, Service>,
+    stateful_sets: BTreeMap<Key, StatefulSet>,
+    daemon_sets: BTreeMap<Key, DaemonSet>,
+    jobs: BTreeMap<Key, JobSim>,
+    cron_jobs: BTreeMap<Key, CronSim>,
+    workflows: BTreeMap<Key, WorkflowSim>,
+    /// Whether a random action runs each step (today's churn).
+    random: bool,
+    scripts: Vec<crate::scenario::Script>,
+    max_replicas: i32,
+    /// Pod status writes made by `storm` (the logical time of the next probe).
+    storm_count: u64,
     out: Vec<Change>,
 }
 
@@ -95,31 +154,43 @@ impl Churn {
             deployments: BTreeMap::new(),
             replica_sets: BTreeMap::new(),
             pods: BTreeMap::new(),
+            nodes: Vec::new(),
+            namespaces: BTreeMap::new(),
+            services: BTreeMap::new(),
+            stateful_sets: BTreeMap::new(),
+            daemon_sets: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            cron_jobs: BTreeMap::new(),
+            workflows: BTreeMap::new(),
+            random: crate::scenario::wants_random(&config.scenarios),
+            scripts: crate::scenario::scripts(&config.scenarios),
+            max_replicas: MAX_REPLICAS.max(config.max_replicas),
+            storm_count: 0,
             out: Vec::new(),
         };
-        let mut services = Vec::new();
+        churn.create_nodes(config.nodes.max(1));
         for n in 0..config.namespaces {
             let ns = NAMESPACES
                 .get(n)
                 .map_or_else(|| format!("ns-{}", n + 1), |s| (*s).to_owned());
-            let uid = churn.uid();
-            emit(
-                &mut churn.out,
-                "Namespace",
-                &builders::namespace(&ns, &uid, builders::time(0)),
-            );
+            churn.create_namespace(&ns);
             for d in 0..config.deployments_per_namespace {
                 let app = if d < APPS.len() {
                     APPS[(d + n) % APPS.len()].to_owned()
                 } else {
                     format!("app-{d}")
                 };
-                let replicas = churn.rng.random_range(1..=3);
+                let replicas = churn.rng.random_range(1..=config.max_replicas.max(1));
                 churn.create_deployment(&ns, &app, replicas);
-                let uid = churn.uid();
-                let ip = format!("10.96.{}.{}", n % 250, d % 250 + 10);
-                services.push(builders::service(&ns, &app, &uid, &ip, builders::time(0)));
+                churn.create_service(&ns, &app);
             }
+            if config.extra_workloads {
+                churn.create_extra_workloads(n, &ns);
+            }
+        }
+        for script in &mut std::mem::take(&mut churn.scripts) {
+            script.setup(&mut churn);
+            churn.scripts.push(script.clone());
         }
         // Start fully rolled out: every pod Running and Ready, statuses consistent.
         let keys: Vec<Key> = churn.pods.keys().cloned().collect();
@@ -130,19 +201,9 @@ impl Churn {
             }
         }
         churn.sync_statuses();
-        churn.out.retain(|c| {
-            matches!(
-                c,
-                Change::Upsert {
-                    kind: "Namespace",
-                    ..
-                }
-            )
-        });
+        churn.sync_owned();
+        churn.out.clear();
         churn.emit_all();
-        for svc in &services {
-            emit(&mut churn.out, "Service", svc);
-        }
         let initial = std::mem::take(&mut churn.out);
         (churn, initial)
     }
@@ -151,18 +212,37 @@ impl Churn {
     pub fn step(&mut self) -> Vec<Change> {
         self.clock += 1;
         self.progress();
-        match self.rng.random_range(0..100) {
-            0..35 => self.heartbeat(),
-            35..50 => self.restart(),
-            50..70 => self.scale_up(),
-            70..85 => self.scale_down(),
-            _ => self.rollout(),
+        self.world_step();
+        if self.random {
+            match self.rng.random_range(0..100) {
+                0..35 => self.heartbeat(),
+                35..50 => self.restart(),
+                50..70 => self.scale_up(),
+                70..85 => self.scale_down(),
+                _ => self.rollout(),
+            }
         }
+        let mut scripts = std::mem::take(&mut self.scripts);
+        for script in &mut scripts {
+            script.step(self);
+        }
+        self.scripts = scripts;
         self.sync_statuses();
+        self.sync_owned();
         std::mem::take(&mut self.out)
     }
 
     fn emit_all(&mut self) {
+        for n in &self.nodes {
+            emit(&mut self.out, "Node", &n.node);
+        }
+        for ns in self.namespaces.values() {
+            emit(&mut self.out, "Namespace", ns);
+        }
+        for s in self.services.values() {
+            emit(&mut self.out, "Service", s);
+        }
+        self.emit_owned();
         for d in self.deployments.values() {
             emit(&mut self.out, "Deployment", &d.dep);
         }

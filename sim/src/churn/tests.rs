@@ -8,6 +8,7 @@ fn config(seed: u64) -> SimConfig {
     SimConfig {
         seed,
         churn_interval: None,
+        scenarios: vec![crate::Scenario::Random],
         ..SimConfig::default()
     }
 }
@@ -55,7 +56,11 @@ fn the_initial_state_has_namespaces_deployments_replica_sets_pods_and_services()
             _ => None,
         })
         .collect();
-    assert_eq!(names, ["shop", "web", "data"]);
+    assert_eq!(
+        names,
+        ["data", "shop", "web"],
+        "namespaces are emitted in name order"
+    );
 }
 
 #[test]

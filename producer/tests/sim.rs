@@ -78,13 +78,9 @@ async fn the_snapshot_converges_to_the_simulated_cluster_through_churn() {
     let config = ProducerConfig {
         debounce: Duration::from_millis(20),
         max_wait: Duration::from_millis(100),
-        // The kinds the simulated cluster serves.
+        // Every default kind, plus the simulated cluster's Workflow CRD through the dynamic API.
         watch: kubecast_producer::config::WatchConfig {
-            kinds: Some(
-                ["Namespace", "Deployment", "ReplicaSet", "Pod", "Service"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
+            resources: vec!["argoproj.io/v1alpha1/Workflow".parse().expect("resource")],
             ..Default::default()
         },
         ..ProducerConfig::default()

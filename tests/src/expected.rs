@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 /// Kinds whose objects clients compare with the cluster (the published object kinds the
 /// simulated cluster serves; aggregates such as `Summary` are compared separately).
 pub fn compared_kinds() -> Vec<String> {
-    crate::stack::simulated_kinds()
+    let mut kinds = crate::stack::simulated_kinds();
+    kinds.push("Workflow".into());
+    kinds
 }
 
 /// `Kind/ns/name` → projection of every watched object the simulated cluster holds.
 pub fn cluster_state(cluster: &SimCluster) -> BTreeMap<String, Value> {
-    let kinds = crate::stack::simulated_kinds();
+    let kinds = compared_kinds();
     let objects: Vec<_> = cluster.objects().into_iter().filter(|o| kinds.contains(&o.kind)).collect();
     kubecast_producer::project_all(objects.iter().map(|o| (o.kind.as_str(), &o.value))).expect("the simulated cluster's objects project")
 }

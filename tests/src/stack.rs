@@ -69,6 +69,9 @@ pub fn simulated_kinds() -> Vec<String> {
         .collect()
 }
 
+/// The simulated cluster's custom resource, watched through the producer's dynamic API.
+pub const WORKFLOW: &str = "argoproj.io/v1alpha1/Workflow";
+
 /// A producer tuned for tests: short debounce and pod hold so convergence is quick.
 pub fn fast_producer_config() -> ProducerConfig {
     let mut config = ProducerConfig {
@@ -78,6 +81,7 @@ pub fn fast_producer_config() -> ProducerConfig {
         ..ProducerConfig::default()
     };
     config.watch.kinds = Some(simulated_kinds());
+    config.watch.resources = vec![WORKFLOW.parse().expect("resource")];
     config
 }
 

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cluster::SimCluster;
 use crate::error::{Error, Result};
 use crate::kinds::{KINDS, Target, parse_path};
+use crate::lease;
 use crate::watch;
 
 /// Router state.
@@ -75,7 +76,13 @@ async fn resource(
     method: Method,
     uri: Uri,
     Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
 ) -> Response {
+    if method != Method::GET
+        && let Some(target) = parse_path(uri.path()).filter(|t| t.spec.kind == lease::KIND)
+    {
+        return lease::write(&app.cluster, &target, &method, &body);
+    }
     handle(&app, &method, &uri, &query).unwrap_or_else(IntoResponse::into_response)
 }
 

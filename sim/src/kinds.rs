@@ -61,6 +61,14 @@ pub static KINDS: &[KindSpec] = &[
         plural: "replicasets",
         namespaced: true,
     },
+    KindSpec {
+        kind: "Lease",
+        list_kind: "LeaseList",
+        api_version: "coordination.k8s.io/v1",
+        prefix: "/apis/coordination.k8s.io/v1",
+        plural: "leases",
+        namespaced: true,
+    },
 ];
 
 /// Looks a kind up by its `kind` string.

@@ -14,6 +14,7 @@ mod churn;
 mod cluster;
 mod error;
 pub mod kinds;
+mod lease;
 mod paging;
 mod store;
 mod watch;

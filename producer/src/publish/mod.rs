@@ -17,7 +17,9 @@ pub use decide::{Attempt, Backoff, ErrorClass, Resolution, classify, resolve};
 
 use crate::index::{Delta, Index, Published};
 use crate::stats::ProducerStats;
-use kubecast_shared::log::{AppendBatch, AppendEntry, EventLog, Fence, LogError, SnapshotChange};
+use kubecast_shared::log::{
+    AppendBatch, AppendEntry, EventLog, Fence, LogError, LogMeta, SnapshotChange,
+};
 use kubecast_shared::{Epoch, Event, Op, Seq};
 use std::collections::BTreeSet;
 
@@ -77,8 +79,17 @@ impl<L: EventLog> Publisher<L> {
                     current: meta.fence,
                 });
             }
-            Some(_) => {
+            Some(meta) => {
+                if meta.fence < fence {
+                    claim(&log, &meta, fence).await?;
+                }
                 let snapshot = log.snapshot().await.map_err(err)?;
+                if snapshot.meta.fence > fence {
+                    return Err(PublishError::Superseded {
+                        ours: fence,
+                        current: snapshot.meta.fence,
+                    });
+                }
                 let published = snapshot.objects.iter().filter_map(published_of).collect();
                 (snapshot.meta.epoch, snapshot.meta.seq, published)
             }
@@ -107,6 +118,11 @@ impl<L: EventLog> Publisher<L> {
 
     pub fn epoch(&self) -> &Epoch {
         &self.epoch
+    }
+
+    /// The fence this publisher appends with.
+    pub fn fence(&self) -> Fence {
+        self.fence
     }
 
     pub fn head(&self) -> Seq {
@@ -157,7 +173,12 @@ impl<L: EventLog> Publisher<L> {
             .add((pending.len() - deltas.len()) as u64);
         for chunk in deltas.chunks(self.batch_max) {
             let batch = self.batch(chunk);
-            match self.log.append(&batch).await {
+            let started = std::time::Instant::now();
+            let appended = self.log.append(&batch).await;
+            self.stats
+                .append_seconds
+                .observe(started.elapsed().as_secs_f64());
+            match appended {
                 Ok(head) => {
                     self.head = head;
                     index.commit(chunk);
@@ -303,6 +324,25 @@ impl<L: EventLog> Publisher<L> {
             kind: d.kind.clone(),
             snapshot,
         }
+    }
+}
+
+/// Raises the log's fence to ours with an empty append, so from now on an older writer (a
+/// paused former leader) is refused even if we have nothing to publish yet. A head that moved
+/// meanwhile is a transient refusal: the caller starts over from a fresh read.
+async fn claim<L: EventLog>(log: &L, meta: &LogMeta, fence: Fence) -> Result<(), PublishError> {
+    let batch = AppendBatch {
+        fence,
+        epoch: meta.epoch.clone(),
+        expected_head: meta.seq,
+        entries: Vec::new(),
+    };
+    match log.append(&batch).await {
+        Ok(_) => Ok(()),
+        Err(e @ (LogError::HeadMismatch { .. } | LogError::EpochMismatch { .. })) => {
+            Err(PublishError::Transient(e))
+        }
+        Err(e) => Err(PublishError::from_log(e, fence)),
     }
 }
 

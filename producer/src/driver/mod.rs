@@ -16,7 +16,7 @@ use crate::debounce::Debouncer;
 use crate::error::{ProducerError, Result};
 use crate::index::Index;
 use crate::input::Input;
-use crate::lease::{Leadership, Role, checkpoint};
+use crate::lease::{Leadership, Role};
 use crate::publish::{Backoff, PublishError, Publisher};
 use crate::stats::ProducerStats;
 use kubecast_shared::log::{EventLog, Fence};
@@ -207,7 +207,6 @@ impl<L: EventLog> State<L> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        checkpoint(self.config.pause.as_ref()).await;
         let published = publisher
             .publish(&mut self.index, &mut self.pending, now_ms())
             .await;
@@ -226,7 +225,7 @@ impl<L: EventLog> State<L> {
         .await;
         match started {
             Ok((publisher, published)) => {
-                self.publisher = Some(publisher);
+                self.publisher = Some(publisher.with_pause(self.config.pause.clone()));
                 self.index.load_published(published);
                 self.debounce.clear();
                 if self.ready() {

@@ -16,6 +16,7 @@ mod tests;
 pub use decide::{Attempt, Backoff, ErrorClass, Resolution, classify, resolve};
 
 use crate::index::{Delta, Index, Published};
+use crate::lease::{Pause, checkpoint};
 use crate::stats::ProducerStats;
 use kubecast_shared::log::{
     AppendBatch, AppendEntry, EventLog, Fence, LogError, LogMeta, SnapshotChange,
@@ -60,6 +61,7 @@ pub struct Publisher<L> {
     stats: ProducerStats,
     in_doubt: Option<InDoubt>,
     needs_epoch: bool,
+    pause: Option<Pause>,
 }
 
 impl<L: EventLog> Publisher<L> {
@@ -112,12 +114,19 @@ impl<L: EventLog> Publisher<L> {
             stats,
             in_doubt: None,
             needs_epoch: false,
+            pause: None,
         };
         Ok((publisher, published))
     }
 
     pub fn epoch(&self) -> &Epoch {
         &self.epoch
+    }
+
+    /// Test hook: wait at `pause` right before every append (a stalled leader).
+    pub fn with_pause(mut self, pause: Option<Pause>) -> Self {
+        self.pause = pause;
+        self
     }
 
     /// The fence this publisher appends with.
@@ -173,6 +182,7 @@ impl<L: EventLog> Publisher<L> {
             .add((pending.len() - deltas.len()) as u64);
         for chunk in deltas.chunks(self.batch_max) {
             let batch = self.batch(chunk);
+            checkpoint(self.pause.as_ref()).await;
             let started = std::time::Instant::now();
             let appended = self.log.append(&batch).await;
             self.stats

@@ -81,7 +81,11 @@ pub struct ProducerArgs {
     pub identity: Option<String>,
 
     /// Address of the /metrics and /healthz server (empty: off).
-    #[arg(long, env = "KUBECAST_METRICS_LISTEN", default_value = "127.0.0.1:9090")]
+    #[arg(
+        long,
+        env = "KUBECAST_METRICS_LISTEN",
+        default_value = "127.0.0.1:9090"
+    )]
     pub metrics_listen: String,
 }
 
@@ -169,10 +173,17 @@ mod tests {
         .expect("parses");
         let lease = cli.producer.config().lease.expect("elected");
         assert_eq!(
-            (lease.namespace.as_str(), lease.name.as_str(), lease.identity.as_str()),
+            (
+                lease.namespace.as_str(),
+                lease.name.as_str(),
+                lease.identity.as_str()
+            ),
             ("ops", "kubecast-producer", "p-1")
         );
-        assert_eq!((lease.duration, lease.renew_every), (Duration::from_secs(3), Duration::from_secs(1)));
+        assert_eq!(
+            (lease.duration, lease.renew_every),
+            (Duration::from_secs(3), Duration::from_secs(1))
+        );
         assert_eq!(cli.producer.metrics_addr(), None);
     }
 

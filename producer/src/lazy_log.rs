@@ -48,7 +48,12 @@ impl EventLog for LazyLog {
         self.get().await?.read_range(after, limit).await
     }
 
-    async fn wait_after(&self, after: Seq, limit: usize, block: Duration) -> Result<Vec<StoredEvent>> {
+    async fn wait_after(
+        &self,
+        after: Seq,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<StoredEvent>> {
         self.get().await?.wait_after(after, limit, block).await
     }
 

@@ -73,7 +73,9 @@ pub async fn run_with_stats(
     watchers.close();
     drop(tx);
     let leadership = match &config.lease {
-        None => lease::Leadership::fixed(config.fence.unwrap_or_else(kubecast_shared::time::now_ms)),
+        None => {
+            lease::Leadership::fixed(config.fence.unwrap_or_else(kubecast_shared::time::now_ms))
+        }
         Some(lease_config) => {
             let (role_tx, role_rx) = tokio::sync::watch::channel(lease::Role::Follower);
             let (refused_tx, refused_rx) = tokio::sync::watch::channel(0);
@@ -95,8 +97,7 @@ pub async fn run_with_stats(
             }
         }
     };
-    let result =
-        driver::run_led(log, config, stats, kinds::names(), rx, leadership, cancel).await;
+    let result = driver::run_led(log, config, stats, kinds::names(), rx, leadership, cancel).await;
     stop_watchers.cancel();
     watchers.wait().await;
     result

@@ -17,17 +17,57 @@ use tokio_util::sync::CancellationToken;
 pub fn registry(stats: &ProducerStats) -> Registry {
     let mut r = Registry::with_prefix("kubecast_producer");
     let c = |c: &crate::stats::Counter| c.0.clone();
-    r.register("watch_events", "Watch events received, by kind", stats.watch_events_by_kind.clone());
-    r.register("watch_errors", "Watch stream errors", c(&stats.watch_errors));
-    r.register("events_published", "Events appended to the log", c(&stats.events_published));
-    r.register("coalesced", "Changes coalesced into a pending one by the debouncer", c(&stats.coalesced));
-    r.register("suppressed", "Flushed objects whose projection had not changed", c(&stats.suppressed));
+    r.register(
+        "watch_events",
+        "Watch events received, by kind",
+        stats.watch_events_by_kind.clone(),
+    );
+    r.register(
+        "watch_errors",
+        "Watch stream errors",
+        c(&stats.watch_errors),
+    );
+    r.register(
+        "events_published",
+        "Events appended to the log",
+        c(&stats.events_published),
+    );
+    r.register(
+        "coalesced",
+        "Changes coalesced into a pending one by the debouncer",
+        c(&stats.coalesced),
+    );
+    r.register(
+        "suppressed",
+        "Flushed objects whose projection had not changed",
+        c(&stats.suppressed),
+    );
     r.register("batches", "Batches appended to the log", c(&stats.batches));
-    r.register("redis_errors", "Failed event-log operations (retried or resolved)", c(&stats.log_failures));
-    r.register("epochs_started", "Log epochs created by this producer", c(&stats.epochs_started));
-    r.register("lease_transitions", "Times this replica became leader", c(&stats.lease_transitions));
-    r.register("leader", "1 while this replica is the leader that publishes", stats.leader.clone());
-    r.register("pending_objects", "Objects with a change not yet published", stats.pending.clone());
+    r.register(
+        "redis_errors",
+        "Failed event-log operations (retried or resolved)",
+        c(&stats.log_failures),
+    );
+    r.register(
+        "epochs_started",
+        "Log epochs created by this producer",
+        c(&stats.epochs_started),
+    );
+    r.register(
+        "lease_transitions",
+        "Times this replica became leader",
+        c(&stats.lease_transitions),
+    );
+    r.register(
+        "leader",
+        "1 while this replica is the leader that publishes",
+        stats.leader.clone(),
+    );
+    r.register(
+        "pending_objects",
+        "Objects with a change not yet published",
+        stats.pending.clone(),
+    );
     r.register_with_unit(
         "append_duration",
         "Latency of event-log appends",
@@ -50,7 +90,10 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
     match prometheus_client::encoding::text::encode(&mut body, &registry) {
         Ok(()) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
             body,
         )
             .into_response(),
@@ -59,7 +102,11 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> impl IntoResponse {
 }
 
 /// Serves the metrics on `listener` until `cancel` fires.
-pub async fn serve(listener: TcpListener, stats: ProducerStats, cancel: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    stats: ProducerStats,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
     let app = router(Arc::new(registry(&stats)));
     axum::serve(listener, app)
         .with_graceful_shutdown(cancel.cancelled_owned())
@@ -81,10 +128,14 @@ mod tests {
         stats.append_seconds.observe(0.002);
         stats.leader.set(1);
         let app = router(Arc::new(registry(&stats)));
-        let request = Request::get("/metrics").body(Body::empty()).expect("request");
+        let request = Request::get("/metrics")
+            .body(Body::empty())
+            .expect("request");
         let response = app.oneshot(request).await.expect("infallible");
         assert_eq!(response.status(), StatusCode::OK);
-        let body = to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        let body = to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
         let text = String::from_utf8_lossy(&body);
         for line in [
             "kubecast_producer_watch_events_total{kind=\"Pod\"} 1",

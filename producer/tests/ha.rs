@@ -4,8 +4,8 @@
 
 mod support;
 
-use kubecast_producer::lease::{FENCE_BASE, LeaseConfig, Pause};
 use kubecast_producer::ProducerConfig;
+use kubecast_producer::lease::{FENCE_BASE, LeaseConfig, Pause};
 use kubecast_shared::testing::{RedisServer, unique_cluster};
 use std::time::Duration;
 use support::*;
@@ -40,7 +40,11 @@ async fn only_the_leader_publishes_and_a_follower_takes_over_with_a_higher_fence
     converge(&log, &sim.cluster).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(b.stats.leader.get(), 0, "b follows");
-    assert_eq!(b.stats.events_published.get(), 0, "a follower never publishes");
+    assert_eq!(
+        b.stats.events_published.get(),
+        0,
+        "a follower never publishes"
+    );
     let before = meta(&log).await;
     assert_eq!(before.fence, FENCE_BASE, "first generation");
     assert_eq!(before.seq.0, a.stats.events_published.get());
@@ -53,7 +57,10 @@ async fn only_the_leader_publishes_and_a_follower_takes_over_with_a_higher_fence
     eventually(10, "b takes over", async || b.stats.leader.get() == 1).await;
     converge(&log, &sim.cluster).await;
     let after = meta(&log).await;
-    assert!(after.fence > before.fence, "the new leader's fence is higher");
+    assert!(
+        after.fence > before.fence,
+        "the new leader's fence is higher"
+    );
     assert_eq!(after.epoch, before.epoch, "a takeover continues the epoch");
     assert!(after.seq > before.seq);
     assert_eq!(b.stats.epochs_started.get(), 0);
@@ -97,7 +104,10 @@ async fn a_paused_leader_that_resumes_after_a_takeover_is_refused_and_steps_down
     .await;
     let published_by_a = a.stats.events_published.get();
     eventually(10, "b takes over", async || b.stats.leader.get() == 1).await;
-    eventually(10, "b claims the log", async || meta(&log).await.fence > fence_a).await;
+    eventually(10, "b claims the log", async || {
+        meta(&log).await.fence > fence_a
+    })
+    .await;
     converge(&log, &sim.cluster).await;
 
     let failures = a.stats.log_failures.get();
@@ -108,9 +118,20 @@ async fn a_paused_leader_that_resumes_after_a_takeover_is_refused_and_steps_down
     }
     converge(&log, &sim.cluster).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(a.stats.events_published.get(), published_by_a, "a never wrote after the pause");
-    assert_eq!(a.stats.log_failures.get(), failures + 1, "its one append was refused");
-    assert!(!a.task.is_finished(), "a stale leader steps down instead of exiting");
+    assert_eq!(
+        a.stats.events_published.get(),
+        published_by_a,
+        "a never wrote after the pause"
+    );
+    assert_eq!(
+        a.stats.log_failures.get(),
+        failures + 1,
+        "its one append was refused"
+    );
+    assert!(
+        !a.task.is_finished(),
+        "a stale leader steps down instead of exiting"
+    );
     assert_eq!(b.stats.leader.get(), 1);
     assert_contiguous(&log).await;
 

@@ -20,32 +20,57 @@ use crate::kinds::Target;
 pub(crate) const KIND: &str = "Lease";
 
 /// Handles a write (`POST` / `PUT`) to a lease path; other verbs get 405.
-pub(crate) fn write(cluster: &SimCluster, target: &Target, method: &Method, body: &[u8]) -> Response {
+pub(crate) fn write(
+    cluster: &SimCluster,
+    target: &Target,
+    method: &Method,
+    body: &[u8],
+) -> Response {
     let ns = target.ns.clone().unwrap_or_default();
     let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
-        return status(StatusCode::BAD_REQUEST, "BadRequest", "the body is not a JSON object");
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the body is not a JSON object",
+        );
     };
     if !obj.is_object() {
-        return status(StatusCode::BAD_REQUEST, "BadRequest", "the body is not a JSON object");
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the body is not a JSON object",
+        );
     }
     let meta = obj
         .as_object_mut()
         .map(|o| o.entry("metadata").or_insert_with(|| json!({})));
     let Some(meta) = meta.and_then(Value::as_object_mut) else {
-        return status(StatusCode::BAD_REQUEST, "BadRequest", "metadata is not an object");
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "metadata is not an object",
+        );
     };
     meta.insert("namespace".into(), ns.clone().into());
     let body_name = meta.get("name").and_then(Value::as_str).map(str::to_owned);
     match (method, &target.name) {
         (&Method::POST, None) => {
             let Some(name) = body_name else {
-                return status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", "metadata.name: Required value");
+                return status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invalid",
+                    "metadata.name: Required value",
+                );
             };
             create(cluster, &ns, &name, obj)
         }
         (&Method::PUT, Some(name)) => {
             if body_name.as_deref().is_some_and(|b| b != name) {
-                return status(StatusCode::BAD_REQUEST, "BadRequest", "the name in the body does not match the URL");
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "the name in the body does not match the URL",
+                );
             }
             if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.insert("name".into(), name.clone().into());
@@ -67,7 +92,10 @@ fn create(cluster: &SimCluster, ns: &str, name: &str, mut obj: Value) -> Respons
             return status(StatusCode::CONFLICT, "AlreadyExists", &message);
         }
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("uid".into(), format!("lease-{ns}-{name}-{}", s.store.rv() + 1).into());
+            meta.insert(
+                "uid".into(),
+                format!("lease-{ns}-{name}-{}", s.store.rv() + 1).into(),
+            );
             meta.insert("creationTimestamp".into(), "2025-01-01T00:00:00Z".into());
         }
         stored(s.store.upsert(KIND, obj), StatusCode::CREATED)
@@ -110,7 +138,11 @@ fn update(cluster: &SimCluster, ns: &str, name: &str, mut obj: Value) -> Respons
 fn stored(event: Option<std::sync::Arc<crate::store::StoredEvent>>, code: StatusCode) -> Response {
     match event {
         Some(event) => (code, Json(event.object.as_ref().clone())).into_response(),
-        None => status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", "the lease could not be stored"),
+        None => status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "the lease could not be stored",
+        ),
     }
 }
 

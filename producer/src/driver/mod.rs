@@ -128,7 +128,9 @@ impl<L: EventLog> State<L> {
 
     fn gauge(&self) {
         let dirty = self.pending.len() + self.debounce.len();
-        self.stats.pending.set(i64::try_from(dirty).unwrap_or(i64::MAX));
+        self.stats
+            .pending
+            .set(i64::try_from(dirty).unwrap_or(i64::MAX));
     }
 
     /// When the loop must next flush (`None`: only inputs or a role change can make progress).
@@ -153,7 +155,10 @@ impl<L: EventLog> State<L> {
             .as_ref()
             .is_some_and(|p| Some(p.fence()) == role.fence());
         if !keep && self.publisher.take().is_some() {
-            tracing::warn!(?role, "no longer leader with this fence; stopped publishing");
+            tracing::warn!(
+                ?role,
+                "no longer leader with this fence; stopped publishing"
+            );
         }
         self.role = role;
         self.retry_at = None;

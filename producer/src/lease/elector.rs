@@ -116,7 +116,10 @@ async fn machine_round(api: &Api<Lease>, config: &LeaseConfig, machine: &mut Mac
     let lease = build(config, current.as_ref(), transitions, acquire, rv);
     let written = match &current {
         None => api.create(&PostParams::default(), &lease).await,
-        Some(_) => api.replace(&config.name, &PostParams::default(), &lease).await,
+        Some(_) => {
+            api.replace(&config.name, &PostParams::default(), &lease)
+                .await
+        }
     };
     match written {
         Ok(_) => {
@@ -176,7 +179,8 @@ fn build(
     acquire: bool,
     resource_version: Option<String>,
 ) -> Lease {
-    let now = MicroTime(Timestamp::from_millisecond(now_ms() as i64).unwrap_or(Timestamp::UNIX_EPOCH));
+    let now =
+        MicroTime(Timestamp::from_millisecond(now_ms() as i64).unwrap_or(Timestamp::UNIX_EPOCH));
     let old = current.and_then(|l| l.spec.clone()).unwrap_or_default();
     let secs = config.duration.as_secs_f64().ceil().max(1.0) as i32;
     Lease {
@@ -189,7 +193,11 @@ fn build(
         spec: Some(LeaseSpec {
             holder_identity: Some(config.identity.clone()),
             lease_duration_seconds: Some(secs),
-            acquire_time: if acquire { Some(now.clone()) } else { old.acquire_time },
+            acquire_time: if acquire {
+                Some(now.clone())
+            } else {
+                old.acquire_time
+            },
             renew_time: Some(now),
             lease_transitions: Some(i32::try_from(transitions).unwrap_or(i32::MAX)),
             ..LeaseSpec::default()

@@ -248,7 +248,11 @@ mod tests {
         );
         assert!(matches!(
             m.decide(Some(&lease), t0 + D, 0),
-            Action::Update { acquire: true, transitions: 3, .. }
+            Action::Update {
+                acquire: true,
+                transitions: 3,
+                ..
+            }
         ));
     }
 
@@ -257,9 +261,15 @@ mod tests {
         let mut m = Machine::new("b", D);
         let t0 = Instant::now();
         let far = i64::MAX / 2;
-        assert_eq!(m.decide(Some(&held_by("a", far, 2, "9")), t0, 0), Action::Wait);
+        assert_eq!(
+            m.decide(Some(&held_by("a", far, 2, "9")), t0, 0),
+            Action::Wait
+        );
         let t1 = t0 + Duration::from_secs(10);
-        assert_eq!(m.decide(Some(&held_by("a", far, 2, "10")), t1, 0), Action::Wait);
+        assert_eq!(
+            m.decide(Some(&held_by("a", far, 2, "10")), t1, 0),
+            Action::Wait
+        );
         assert_eq!(
             m.decide(Some(&held_by("a", far, 2, "10")), t0 + D, 0),
             Action::Wait,
@@ -272,7 +282,11 @@ mod tests {
         let mut m = Machine::new("a", D);
         let t0 = Instant::now();
         m.on_written(t0, 1);
-        assert!(m.on_failed(t0 + Duration::from_secs(1), false).fence().is_some());
+        assert!(
+            m.on_failed(t0 + Duration::from_secs(1), false)
+                .fence()
+                .is_some()
+        );
         assert_eq!(m.on_failed(t0 + D, false), Role::Follower);
         m.on_written(t0, 1);
         assert_eq!(m.on_failed(t0, true), Role::Follower);
@@ -299,6 +313,9 @@ mod tests {
                 acquire: true
             }
         );
-        assert_eq!(m.decide(None, Instant::now(), 0), Action::Create { transitions: 6 });
+        assert_eq!(
+            m.decide(None, Instant::now(), 0),
+            Action::Create { transitions: 6 }
+        );
     }
 }

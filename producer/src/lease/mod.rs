@@ -40,7 +40,10 @@ pub fn fence_of(transitions: u64) -> Fence {
 pub enum Role {
     Follower,
     /// Leader with `fence` until the monotonic instant `until`.
-    Leader { fence: Fence, until: Instant },
+    Leader {
+        fence: Fence,
+        until: Instant,
+    },
 }
 
 impl Role {

@@ -26,7 +26,9 @@ pub async fn sim() -> (SimServer, CancellationToken) {
         deployments_per_namespace: 2,
         ..SimConfig::default()
     };
-    let sim = kubecast_sim::serve(listener, config, cancel.clone()).await.expect("sim");
+    let sim = kubecast_sim::serve(listener, config, cancel.clone())
+        .await
+        .expect("sim");
     (sim, cancel)
 }
 
@@ -54,7 +56,8 @@ pub struct Producer {
 }
 
 pub fn spawn(sim_url: &str, log: LazyLog, config: ProducerConfig) -> Producer {
-    let client = kube::Client::try_from(kube::Config::new(sim_url.parse().expect("url"))).expect("client");
+    let client =
+        kube::Client::try_from(kube::Config::new(sim_url.parse().expect("url"))).expect("client");
     let stats = ProducerStats::default();
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubecast_producer::run_with_stats(
@@ -64,7 +67,11 @@ pub fn spawn(sim_url: &str, log: LazyLog, config: ProducerConfig) -> Producer {
         stats.clone(),
         cancel.clone(),
     ));
-    Producer { stats, cancel, task }
+    Producer {
+        stats,
+        cancel,
+        task,
+    }
 }
 
 /// The projected state of the simulated cluster (leases are not published).
@@ -133,10 +140,18 @@ pub async fn assert_contiguous(log: &impl EventLog) -> Vec<Event> {
     assert_eq!(seqs, want, "seqs are contiguous from 1 to the head");
     let mut last: BTreeMap<String, Option<Value>> = BTreeMap::new();
     for e in &events {
-        assert_eq!(e.epoch, read.meta.epoch, "every event is in the current epoch");
+        assert_eq!(
+            e.epoch, read.meta.epoch,
+            "every event is in the current epoch"
+        );
         let prev = last.insert(e.key(), e.obj.clone());
         if e.op == Op::Updated {
-            assert_ne!(prev, Some(e.obj.clone()), "seq {} repeats its object's state", e.seq);
+            assert_ne!(
+                prev,
+                Some(e.obj.clone()),
+                "seq {} repeats its object's state",
+                e.seq
+            );
         }
     }
     events
@@ -167,7 +182,12 @@ impl Proxy {
                 tokio::spawn(pipe(client, backend_port, token));
             }
         });
-        Self { url, cut, generation, task }
+        Self {
+            url,
+            cut,
+            generation,
+            task,
+        }
     }
 
     /// Drops every open connection and refuses new ones.

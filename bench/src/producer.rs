@@ -43,8 +43,8 @@ fn pod_json(i: usize, restarts: usize) -> Value {
         "spec": {"nodeName": format!("node-{}", i % 50), "containers": [{"name": "app", "image": "registry/app:1"}]},
         "status": {
             "phase": "Running", "podIP": "10.0.0.1",
-            "conditions": [{"type": "Ready", "status": if restarts % 2 == 0 { "True" } else { "False" }}],
-            "containerStatuses": [{"name": "app", "ready": restarts % 2 == 0, "restartCount": restarts, "image": "registry/app:1", "imageID": "sha", "state": {"running": {}}}]
+            "conditions": [{"type": "Ready", "status": if restarts.is_multiple_of(2) { "True" } else { "False" }}],
+            "containerStatuses": [{"name": "app", "ready": restarts.is_multiple_of(2), "restartCount": restarts, "image": "registry/app:1", "imageID": "sha", "state": {"running": {}}}]
         }
     })
 }

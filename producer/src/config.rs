@@ -2,6 +2,7 @@
 //! [`ProducerArgs`] the binaries flatten into their arguments.
 
 use crate::watch::NamespaceFilter;
+use crate::lease::{LeaseConfig, Pause};
 use clap::Args;
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub struct ProducerConfig {
     pub summary_interval: Duration,
     /// Pod adds+deletes per minute of one workload above which a churn warning is published.
     pub churn_threshold: u32,
+    /// Leader election; `None` = always publish with `fence` (the embedded/dev mode).
+    pub lease: Option<LeaseConfig>,
+    /// Test hook: freezes the renew loop and the publish path while paused.
+    pub pause: Option<Pause>,
 }
 
 /// Which kinds, namespaces and objects are watched.
@@ -95,6 +100,8 @@ impl Default for ProducerConfig {
             min_pod_lifetime: Duration::from_secs(2),
             summary_interval: Duration::from_secs(2),
             churn_threshold: 30,
+            lease: None,
+            pause: None,
         }
     }
 }
@@ -156,6 +163,38 @@ pub struct ProducerArgs {
     /// Pod adds+deletes per minute of one workload that trigger a churn warning.
     #[arg(long, env = "KUBECAST_CHURN_THRESHOLD", default_value_t = 30)]
     pub churn_threshold: u32,
+    /// Elect a leader on a Kubernetes Lease so several replicas can run; only the leader
+    /// publishes, with the lease generation as its fence (overrides --fence).
+    #[arg(long, env = "KUBECAST_LEADER_ELECT")]
+    pub leader_elect: bool,
+
+    /// Namespace of the leader-election Lease.
+    #[arg(long, env = "KUBECAST_LEASE_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "KUBECAST_LEASE_NAME", default_value = "kubecast-producer")]
+    pub lease_name: String,
+
+    /// How long the lease stays valid after a renewal.
+    #[arg(long, env = "KUBECAST_LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+
+    /// How often the leader renews the lease (must be well below --lease-duration).
+    #[arg(long, env = "KUBECAST_RENEW_EVERY", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub renew_every: Duration,
+
+    /// Holder identity in the lease (default: hostname-pid).
+    #[arg(long, env = "KUBECAST_IDENTITY")]
+    pub identity: Option<String>,
+
+    /// Address of the /metrics and /healthz server (empty: off).
+    #[arg(
+        long,
+        env = "KUBECAST_METRICS_LISTEN",
+        default_value = "127.0.0.1:9090"
+    )]
+    pub metrics_listen: String,
 }
 
 impl ProducerArgs {
@@ -175,7 +214,23 @@ impl ProducerArgs {
             min_pod_lifetime: self.min_pod_lifetime,
             summary_interval: self.summary_interval,
             churn_threshold: self.churn_threshold,
+            lease: self.leader_elect.then(|| LeaseConfig {
+                namespace: self.lease_namespace.clone(),
+                name: self.lease_name.clone(),
+                identity: self
+                    .identity
+                    .clone()
+                    .unwrap_or_else(LeaseConfig::default_identity),
+                duration: self.lease_duration,
+                renew_every: self.renew_every,
+            }),
+            pause: None,
         }
+    }
+
+    /// Where to serve metrics, if anywhere.
+    pub fn metrics_addr(&self) -> Option<&str> {
+        Some(self.metrics_listen.trim()).filter(|a| !a.is_empty())
     }
 }
 
@@ -250,6 +305,42 @@ mod tests {
     #[test]
     fn malformed_resources_are_refused() {
         assert!(Cli::try_parse_from(["p", "--watch-resource", "Workflow"]).is_err());
+    }
+
+    #[test]
+    fn leader_election_is_off_by_default_and_configurable() {
+        let cli = Cli::try_parse_from(["p"]).expect("parses");
+        assert!(cli.producer.config().lease.is_none());
+        assert_eq!(cli.producer.metrics_addr(), Some("127.0.0.1:9090"));
+        let cli = Cli::try_parse_from([
+            "p",
+            "--leader-elect",
+            "--lease-namespace",
+            "ops",
+            "--lease-duration",
+            "3s",
+            "--renew-every",
+            "1s",
+            "--identity",
+            "p-1",
+            "--metrics-listen",
+            "",
+        ])
+        .expect("parses");
+        let lease = cli.producer.config().lease.expect("elected");
+        assert_eq!(
+            (
+                lease.namespace.as_str(),
+                lease.name.as_str(),
+                lease.identity.as_str()
+            ),
+            ("ops", "kubecast-producer", "p-1")
+        );
+        assert_eq!(
+            (lease.duration, lease.renew_every),
+            (Duration::from_secs(3), Duration::from_secs(1))
+        );
+        assert_eq!(cli.producer.metrics_addr(), None);
     }
 
     #[test]

@@ -16,6 +16,9 @@ mod fixtures;
 pub mod index;
 pub mod input;
 pub mod kinds;
+pub mod lazy_log;
+pub mod lease;
+pub mod metrics;
 pub mod project;
 pub mod publish;
 pub mod stats;
@@ -26,6 +29,7 @@ pub use config::{ProducerArgs, ProducerConfig};
 pub use error::{ProducerError, Result};
 pub use index::project_all;
 pub use input::Input;
+pub use lazy_log::LazyLog;
 pub use project::{Projection, project_value};
 pub use stats::ProducerStats;
 
@@ -78,7 +82,32 @@ pub async fn run_with_stats(
     };
     watchers.close();
     drop(tx);
-    let result = driver::run_inputs(log, config, stats, scopes, rx, cancel).await;
+    let leadership = match &config.lease {
+        None => {
+            lease::Leadership::fixed(config.fence.unwrap_or_else(kubecast_shared::time::now_ms))
+        }
+        Some(lease_config) => {
+            let (role_tx, role_rx) = tokio::sync::watch::channel(lease::Role::Follower);
+            let (refused_tx, refused_rx) = tokio::sync::watch::channel(0);
+            watchers.reopen();
+            watchers.spawn(lease::elect(
+                client.clone(),
+                lease_config.clone(),
+                config.pause.clone(),
+                role_tx,
+                refused_rx,
+                stats.clone(),
+                stop_watchers.clone(),
+            ));
+            watchers.close();
+            lease::Leadership {
+                role: role_rx,
+                refused_by: refused_tx,
+                elected: true,
+            }
+        }
+    };
+    let result = driver::run_led(log, config, stats, scopes, rx, leadership, cancel).await;
     stop_watchers.cancel();
     watchers.wait().await;
     result

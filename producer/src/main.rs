@@ -41,13 +41,23 @@ async fn main() -> anyhow::Result<()> {
             .await
             .context("loading kubeconfig / in-cluster config")?,
     };
-    let log = args
-        .log
-        .open()
-        .await
-        .context("connecting to the event log")?;
+    // Opened on first use and retried by the producer: it starts and keeps watching while
+    // Redis is unreachable.
+    let log = kubecast_producer::LazyLog::new(args.log.clone());
     let cancel = kubecast_shared::shutdown::on_signals();
-    kubecast_producer::run(client, log, args.producer.config(), cancel)
+    let stats = kubecast_producer::ProducerStats::default();
+    if let Some(addr) = args.producer.metrics_addr() {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding --metrics-listen {addr}"))?;
+        tracing::info!(%addr, "serving /metrics and /healthz");
+        tokio::spawn(kubecast_producer::metrics::serve(
+            listener,
+            stats.clone(),
+            cancel.child_token(),
+        ));
+    }
+    kubecast_producer::run_with_stats(client, log, args.producer.config(), stats, cancel)
         .await
         .context("producer stopped")
 }

@@ -21,6 +21,7 @@ use crate::cluster::SimCluster;
 use crate::discovery;
 use crate::error::{Error, Result};
 use crate::kinds::{Target, parse_path};
+use crate::lease;
 use crate::selector::Selector;
 use crate::watch;
 
@@ -54,7 +55,13 @@ async fn resource(
     method: Method,
     uri: Uri,
     Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
 ) -> Response {
+    if method != Method::GET
+        && let Some(target) = parse_path(uri.path()).filter(|t| t.spec.kind == lease::KIND)
+    {
+        return lease::write(&app.cluster, &target, &method, &body);
+    }
     handle(&app, &method, &uri, &query).unwrap_or_else(IntoResponse::into_response)
 }
 

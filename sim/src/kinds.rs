@@ -126,6 +126,14 @@ pub static KINDS: &[KindSpec] = &[
         plural: "workflows",
         namespaced: true,
     },
+    KindSpec {
+        kind: "Lease",
+        list_kind: "LeaseList",
+        api_version: "coordination.k8s.io/v1",
+        prefix: "/apis/coordination.k8s.io/v1",
+        plural: "leases",
+        namespaced: true,
+    },
 ];
 
 /// Looks a kind up by its `kind` string.

@@ -21,6 +21,7 @@ mod discovery;
 mod endpoints;
 mod error;
 pub mod kinds;
+mod lease;
 mod paging;
 pub mod scenario;
 pub mod selector;

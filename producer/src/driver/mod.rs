@@ -1,9 +1,15 @@
 //! The thin async driver: receives watch inputs, feeds the index and the debouncer, and publishes
 //! due keys, retrying transient log failures with backoff. All decisions live in the pure parts
-//! (`index`, `debounce`, `publish::decide`); this loop only sequences them in time.
+//! (`index`, `debounce`, `publish::decide`, `lease::machine`); this loop only sequences them in
+//! time.
 //!
 //! Nothing is published before every kind has completed its first list, so the start-up diff
-//! against the stored snapshot deletes only objects that are truly gone.
+//! against the stored snapshot deletes only objects that are truly gone. Only a leader publishes:
+//! a follower keeps its index current but holds no publisher; on becoming leader it opens the log
+//! with its fence (read meta, claim the fence, load the snapshot) and publishes only the
+//! differences. Losing leadership (or its deadline passing) drops the publisher before the next
+//! append. An unreachable log — at start-up too — is retried with backoff while the watchers keep
+//! running; pending changes coalesce per object in the index meanwhile.
 //!
 //! Time: the index and the aggregates get milliseconds from one [`Clock`] (wall clock at start
 //! plus tokio's monotonic time since), so held pods and churn windows follow tokio time in tests.
@@ -14,51 +20,74 @@ use crate::debounce::Debouncer;
 use crate::error::{ProducerError, Result};
 use crate::index::Index;
 use crate::input::Input;
+use crate::lease::{Leadership, Role};
 use crate::publish::{Backoff, PublishError, Publisher};
 use crate::stats::ProducerStats;
-use kubecast_shared::log::EventLog;
+use kubecast_shared::log::{EventLog, Fence};
 use kubecast_shared::time::now_ms;
 use std::collections::BTreeSet;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// Runs the index/debounce/publish loop on `inputs` until `cancel` fires. `kinds` are the kinds
-/// whose first `InitDone` gates the first flush.
+/// Runs the index/debounce/publish loop on `inputs` until `cancel` fires, always as the leader
+/// with `config.fence` (the dev mode). `kinds` are the kinds whose first `InitDone` gates the
+/// first flush.
 pub async fn run_inputs<L: EventLog>(
     log: L,
     config: ProducerConfig,
     stats: ProducerStats,
     kinds: Vec<String>,
-    mut inputs: mpsc::Receiver<Input>,
+    inputs: mpsc::Receiver<Input>,
     cancel: CancellationToken,
 ) -> Result<()> {
     let fence = config.fence.unwrap_or_else(now_ms);
-    let Some((publisher, published)) = start(log, &config, fence, &stats, &cancel).await? else {
-        return Ok(());
-    };
-    let mut index = Index::with_min_pod_lifetime(millis(config.min_pod_lifetime));
-    index.load_published(published);
+    let leadership = Leadership::fixed(fence);
+    run_led(log, config, stats, kinds, inputs, leadership, cancel).await
+}
+
+/// [`run_inputs`], publishing only while `leadership` says we lead.
+pub async fn run_led<L: EventLog>(
+    log: L,
+    config: ProducerConfig,
+    stats: ProducerStats,
+    kinds: Vec<String>,
+    mut inputs: mpsc::Receiver<Input>,
+    mut leadership: Leadership,
+    cancel: CancellationToken,
+) -> Result<()> {
+    let role = *leadership.role.borrow_and_update();
     let mut state = State {
+        index: Index::with_min_pod_lifetime(millis(config.min_pod_lifetime)),
         clock: Clock::new(),
         aggregator: Aggregator::new(config.churn_threshold),
         summary_interval: config.summary_interval,
         next_summary: None,
-        index,
         debounce: Debouncer::new(config.debounce, config.max_wait),
         pending: BTreeSet::new(),
         unlisted: kinds.into_iter().collect(),
         retry_at: None,
         backoff: Backoff::default(),
-        publisher,
+        publisher: None,
+        log,
+        role,
+        refused: None,
+        config,
         stats,
     };
+    let mut role_open = true;
     loop {
+        state.gauge();
         let wake = state.wake(Instant::now());
         tokio::select! {
             biased;
             _ = cancel.cancelled() => return Ok(()),
-            _ = sleep_until(wake), if wake.is_some() => state.flush().await?,
+            changed = leadership.role.changed(), if role_open => match changed {
+                Ok(()) => state.on_role(*leadership.role.borrow_and_update()),
+                // The elector is gone: the last role stands until its deadline.
+                Err(_) => role_open = false,
+            },
+            _ = sleep_until(wake), if wake.is_some() => state.flush(&leadership).await?,
             input = inputs.recv() => match input {
                 Some(input) => state.on_input(input),
                 None => return Err(ProducerError::WatchersStopped),
@@ -66,6 +95,223 @@ pub async fn run_inputs<L: EventLog>(
         }
     }
 }
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+struct State<L> {
+    index: Index,
+    debounce: Debouncer,
+    clock: Clock,
+    aggregator: Aggregator,
+    summary_interval: std::time::Duration,
+    /// When summaries are next computed (`None` until every kind has listed).
+    next_summary: Option<Instant>,
+    /// Keys due for publication (kept across failed attempts).
+    pending: BTreeSet<String>,
+    /// Kinds that have not completed their first list yet.
+    unlisted: BTreeSet<String>,
+    /// While set, the log is failing: do not publish (or open it) before this instant.
+    retry_at: Option<Instant>,
+    backoff: Backoff,
+    /// Present only while we lead and the log is open with our fence.
+    publisher: Option<Publisher<L>>,
+    log: L,
+    role: Role,
+    /// The fence the log refused: wait for a higher one before publishing again.
+    refused: Option<Fence>,
+    config: ProducerConfig,
+    stats: ProducerStats,
+}
+
+impl<L: EventLog> State<L> {
+    fn ready(&self) -> bool {
+        self.unlisted.is_empty()
+    }
+
+    /// Whether we may publish at `now` with a fence the log has not refused.
+    fn leading(&self, now: Instant) -> Option<Fence> {
+        let fence = self.role.fence()?;
+        let refused = self.refused.is_some_and(|r| fence <= r);
+        (self.role.is_leader_at(now) && !refused).then_some(fence)
+    }
+
+    fn gauge(&self) {
+        let dirty = self.pending.len() + self.debounce.len();
+        self.stats
+            .pending
+            .set(i64::try_from(dirty).unwrap_or(i64::MAX));
+    }
+
+    /// When the loop must next flush (`None`: only inputs or a role change can make progress).
+    fn wake(&self, now: Instant) -> Option<Instant> {
+        self.leading(now)?;
+        if self.publisher.is_none() {
+            return Some(self.retry_at.unwrap_or(now));
+        }
+        if !self.ready() {
+            return None;
+        }
+        let retry = (!self.pending.is_empty()).then(|| self.retry_at.unwrap_or(now));
+        let release = self
+            .index
+            .next_release_ms()
+            .map(|ms| self.clock.instant(ms));
+        [
+            self.debounce.next_deadline(),
+            retry,
+            release,
+            self.next_summary,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn on_role(&mut self, role: Role) {
+        let keep = self
+            .publisher
+            .as_ref()
+            .is_some_and(|p| Some(p.fence()) == role.fence());
+        if !keep && self.publisher.take().is_some() {
+            tracing::warn!(
+                ?role,
+                "no longer leader with this fence; stopped publishing"
+            );
+        }
+        self.role = role;
+        self.retry_at = None;
+        self.backoff.reset();
+    }
+
+    fn on_input(&mut self, input: Input) {
+        self.stats.watch_event(input.kind());
+        let was_ready = self.ready();
+        if let Input::InitDone(kind) = &input {
+            self.unlisted.remove(kind);
+        }
+        let touched = self.index.apply(input, self.clock.ms());
+        if was_ready {
+            // Followers keep the index current but have nothing to debounce: a takeover diffs
+            // every key against the log's snapshot anyway.
+            if self.publisher.is_none() {
+                return;
+            }
+            let now = Instant::now();
+            for key in touched {
+                let before = self.debounce.len();
+                self.debounce.touch(key, now);
+                if self.debounce.len() == before {
+                    self.stats.coalesced.inc();
+                }
+            }
+        } else if self.ready() {
+            tracing::info!(
+                objects = self.index.len(),
+                "every kind listed; publishing the initial diff"
+            );
+            self.debounce.clear();
+            self.pending = self.index.keys();
+            // A zero interval disables summaries and churn warnings.
+            self.next_summary = (!self.summary_interval.is_zero()).then(Instant::now);
+        }
+    }
+
+    async fn flush(&mut self, leadership: &Leadership) -> Result<()> {
+        let now = Instant::now();
+        let Some(fence) = self.leading(now) else {
+            self.publisher = None;
+            return Ok(());
+        };
+        if self.retry_at.is_some_and(|at| at > now) {
+            return Ok(());
+        }
+        let Some(publisher) = self.publisher.as_mut() else {
+            return self.open(fence, leadership).await;
+        };
+        let now_ms = self.clock.ms();
+        self.pending.extend(self.debounce.due(now));
+        self.pending.extend(self.index.take_released(now_ms));
+        if self.next_summary.is_some_and(|at| at <= now) {
+            self.pending
+                .extend(self.aggregator.tick(&mut self.index, now_ms));
+            self.next_summary = Some(now + self.summary_interval);
+        }
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let published = publisher
+            .publish(&mut self.index, &mut self.pending, now_ms)
+            .await;
+        self.settle(published, fence, leadership)
+    }
+
+    /// Opens the log as the leader with `fence`: the index's published state becomes the log's
+    /// snapshot, and every key is diffed against it.
+    async fn open(&mut self, fence: Fence, leadership: &Leadership) -> Result<()> {
+        let started = Publisher::start(
+            self.log.clone(),
+            fence,
+            self.config.batch_max,
+            self.stats.clone(),
+        )
+        .await;
+        match started {
+            Ok((publisher, published)) => {
+                self.publisher = Some(publisher.with_pause(self.config.pause.clone()));
+                self.index.load_published(published);
+                self.debounce.clear();
+                if self.ready() {
+                    self.pending = self.index.keys();
+                }
+                self.backoff.reset();
+                self.retry_at = None;
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e, PublishError::Transient(_)) {
+                    self.stats.log_failures.inc();
+                }
+                self.settle(Err(e), fence, leadership)
+            }
+        }
+    }
+
+    fn settle(
+        &mut self,
+        outcome: Result<(), PublishError>,
+        fence: Fence,
+        leadership: &Leadership,
+    ) -> Result<()> {
+        match outcome {
+            Ok(()) => {
+                self.backoff.reset();
+                self.retry_at = None;
+                Ok(())
+            }
+            Err(PublishError::Transient(error)) => {
+                let delay = self.backoff.next_delay();
+                tracing::warn!(%error, ?delay, pending = self.pending.len(), "event log unavailable; retrying");
+                self.retry_at = Some(Instant::now() + delay);
+                Ok(())
+            }
+            Err(PublishError::Superseded { ours, current }) if leadership.elected => {
+                tracing::warn!(ours, current, "the log has a newer fence; stepping down");
+                self.publisher = None;
+                self.refused = Some(self.refused.unwrap_or(0).max(fence));
+                leadership.refused_by.send_replace(current);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
 
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -94,141 +340,3 @@ impl Clock {
         self.t0 + std::time::Duration::from_millis(at_ms.saturating_sub(self.wall0))
     }
 }
-
-async fn sleep_until(at: Option<Instant>) {
-    if let Some(at) = at {
-        tokio::time::sleep_until(at).await;
-    }
-}
-
-/// Opens the log, retrying while it is unreachable; `None` if cancelled first.
-async fn start<L: EventLog>(
-    log: L,
-    config: &ProducerConfig,
-    fence: u64,
-    stats: &ProducerStats,
-    cancel: &CancellationToken,
-) -> Result<Option<(Publisher<L>, Vec<crate::index::Published>)>> {
-    let mut backoff = Backoff::default();
-    loop {
-        match Publisher::start(log.clone(), fence, config.batch_max, stats.clone()).await {
-            Ok(started) => return Ok(Some(started)),
-            Err(PublishError::Transient(error)) => {
-                stats.log_failures.inc();
-                let delay = backoff.next_delay();
-                tracing::warn!(%error, ?delay, "event log unreachable at start-up; retrying");
-                tokio::select! {
-                    _ = cancel.cancelled() => return Ok(None),
-                    _ = tokio::time::sleep(delay) => {}
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-struct State<L> {
-    clock: Clock,
-    aggregator: Aggregator,
-    summary_interval: std::time::Duration,
-    /// When summaries are next computed (`None` until every kind has listed).
-    next_summary: Option<Instant>,
-    index: Index,
-    debounce: Debouncer,
-    /// Keys due for publication (kept across failed attempts).
-    pending: BTreeSet<String>,
-    /// Kinds that have not completed their first list yet.
-    unlisted: BTreeSet<String>,
-    /// While set, the log is failing: do not publish before this instant.
-    retry_at: Option<Instant>,
-    backoff: Backoff,
-    publisher: Publisher<L>,
-    stats: ProducerStats,
-}
-
-impl<L: EventLog> State<L> {
-    fn ready(&self) -> bool {
-        self.unlisted.is_empty()
-    }
-
-    /// When the loop must next flush (`None`: only inputs can make progress).
-    fn wake(&self, now: Instant) -> Option<Instant> {
-        if !self.ready() {
-            return None;
-        }
-        let retry = (!self.pending.is_empty()).then(|| self.retry_at.unwrap_or(now));
-        let release = self
-            .index
-            .next_release_ms()
-            .map(|ms| self.clock.instant(ms));
-        [
-            self.debounce.next_deadline(),
-            retry,
-            release,
-            self.next_summary,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    }
-
-    fn on_input(&mut self, input: Input) {
-        self.stats.watch_events.inc();
-        let was_ready = self.ready();
-        if let Input::InitDone(kind) = &input {
-            self.unlisted.remove(kind);
-        }
-        let touched = self.index.apply(input, self.clock.ms());
-        if was_ready {
-            let now = Instant::now();
-            touched
-                .into_iter()
-                .for_each(|key| self.debounce.touch(key, now));
-        } else if self.ready() {
-            tracing::info!(
-                objects = self.index.len(),
-                "every kind listed; publishing the initial diff"
-            );
-            self.debounce.clear();
-            self.pending = self.index.keys();
-            // A zero interval disables summaries and churn warnings.
-            self.next_summary = (!self.summary_interval.is_zero()).then(Instant::now);
-        }
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        let now = Instant::now();
-        let now_ms = self.clock.ms();
-        self.pending.extend(self.debounce.due(now));
-        self.pending.extend(self.index.take_released(now_ms));
-        if self.next_summary.is_some_and(|at| at <= now) {
-            self.pending
-                .extend(self.aggregator.tick(&mut self.index, now_ms));
-            self.next_summary = Some(now + self.summary_interval);
-        }
-        if self.pending.is_empty() || self.retry_at.is_some_and(|at| at > now) {
-            return Ok(());
-        }
-        match self
-            .publisher
-            .publish(&mut self.index, &mut self.pending, now_ms)
-            .await
-        {
-            Ok(()) => {
-                self.backoff.reset();
-                self.retry_at = None;
-                Ok(())
-            }
-            Err(PublishError::Transient(error)) => {
-                let delay = self.backoff.next_delay();
-                tracing::warn!(%error, ?delay, pending = self.pending.len(), "publish failed; retrying");
-                self.retry_at = Some(now + delay);
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -16,8 +16,11 @@ mod tests;
 pub use decide::{Attempt, Backoff, ErrorClass, Resolution, classify, resolve};
 
 use crate::index::{Delta, Index, Published};
+use crate::lease::{Pause, checkpoint};
 use crate::stats::ProducerStats;
-use kubecast_shared::log::{AppendBatch, AppendEntry, EventLog, Fence, LogError, SnapshotChange};
+use kubecast_shared::log::{
+    AppendBatch, AppendEntry, EventLog, Fence, LogError, LogMeta, SnapshotChange,
+};
 use kubecast_shared::{Epoch, Event, Op, Seq};
 use std::collections::BTreeSet;
 
@@ -58,6 +61,7 @@ pub struct Publisher<L> {
     stats: ProducerStats,
     in_doubt: Option<InDoubt>,
     needs_epoch: bool,
+    pause: Option<Pause>,
 }
 
 impl<L: EventLog> Publisher<L> {
@@ -77,8 +81,17 @@ impl<L: EventLog> Publisher<L> {
                     current: meta.fence,
                 });
             }
-            Some(_) => {
+            Some(meta) => {
+                if meta.fence < fence {
+                    claim(&log, &meta, fence).await?;
+                }
                 let snapshot = log.snapshot().await.map_err(err)?;
+                if snapshot.meta.fence > fence {
+                    return Err(PublishError::Superseded {
+                        ours: fence,
+                        current: snapshot.meta.fence,
+                    });
+                }
                 let published = snapshot.objects.iter().filter_map(published_of).collect();
                 (snapshot.meta.epoch, snapshot.meta.seq, published)
             }
@@ -101,12 +114,24 @@ impl<L: EventLog> Publisher<L> {
             stats,
             in_doubt: None,
             needs_epoch: false,
+            pause: None,
         };
         Ok((publisher, published))
     }
 
     pub fn epoch(&self) -> &Epoch {
         &self.epoch
+    }
+
+    /// Test hook: wait at `pause` right before every append (a stalled leader).
+    pub fn with_pause(mut self, pause: Option<Pause>) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// The fence this publisher appends with.
+    pub fn fence(&self) -> Fence {
+        self.fence
     }
 
     pub fn head(&self) -> Seq {
@@ -157,7 +182,13 @@ impl<L: EventLog> Publisher<L> {
             .add((pending.len() - deltas.len()) as u64);
         for chunk in deltas.chunks(self.batch_max) {
             let batch = self.batch(chunk);
-            match self.log.append(&batch).await {
+            checkpoint(self.pause.as_ref()).await;
+            let started = std::time::Instant::now();
+            let appended = self.log.append(&batch).await;
+            self.stats
+                .append_seconds
+                .observe(started.elapsed().as_secs_f64());
+            match appended {
                 Ok(head) => {
                     self.head = head;
                     index.commit(chunk);
@@ -304,6 +335,25 @@ impl<L: EventLog> Publisher<L> {
             kind: d.kind.clone(),
             snapshot,
         }
+    }
+}
+
+/// Raises the log's fence to ours with an empty append, so from now on an older writer (a
+/// paused former leader) is refused even if we have nothing to publish yet. A head that moved
+/// meanwhile is a transient refusal: the caller starts over from a fresh read.
+async fn claim<L: EventLog>(log: &L, meta: &LogMeta, fence: Fence) -> Result<(), PublishError> {
+    let batch = AppendBatch {
+        fence,
+        epoch: meta.epoch.clone(),
+        expected_head: meta.seq,
+        entries: Vec::new(),
+    };
+    match log.append(&batch).await {
+        Ok(_) => Ok(()),
+        Err(e @ (LogError::HeadMismatch { .. } | LogError::EpochMismatch { .. })) => {
+            Err(PublishError::Transient(e))
+        }
+        Err(e) => Err(PublishError::from_log(e, fence)),
     }
 }
 

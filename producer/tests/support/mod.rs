@@ -1,0 +1,222 @@
+//! Shared helpers of the producer's HA integration tests: the simulated API server, producers on
+//! a real Redis log, log checks and a TCP proxy that can cut Redis off.
+
+#![allow(dead_code)]
+
+use kubecast_producer::{LazyLog, ProducerConfig, ProducerStats, project_all};
+use kubecast_shared::config::LogArgs;
+use kubecast_shared::log::{EventLog, LogMeta};
+use kubecast_shared::{Event, Op, Seq};
+use kubecast_sim::{SimCluster, SimConfig, SimServer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub async fn sim() -> (SimServer, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
+    let config = SimConfig {
+        churn_interval: None,
+        namespaces: 2,
+        deployments_per_namespace: 2,
+        ..SimConfig::default()
+    };
+    let sim = kubecast_sim::serve(listener, config, cancel.clone())
+        .await
+        .expect("sim");
+    (sim, cancel)
+}
+
+pub fn log(url: &str, cluster: &str) -> LazyLog {
+    LazyLog::new(LogArgs {
+        redis_url: Some(url.into()),
+        cluster: cluster.into(),
+        retention_events: 100_000,
+    })
+}
+
+pub fn fast() -> ProducerConfig {
+    ProducerConfig {
+        debounce: Duration::from_millis(20),
+        max_wait: Duration::from_millis(100),
+        ..ProducerConfig::default()
+    }
+}
+
+/// A running producer.
+pub struct Producer {
+    pub stats: ProducerStats,
+    pub cancel: CancellationToken,
+    pub task: JoinHandle<kubecast_producer::Result<()>>,
+}
+
+pub fn spawn(sim_url: &str, log: LazyLog, config: ProducerConfig) -> Producer {
+    let client =
+        kube::Client::try_from(kube::Config::new(sim_url.parse().expect("url"))).expect("client");
+    let stats = ProducerStats::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(kubecast_producer::run_with_stats(
+        client,
+        log,
+        config,
+        stats.clone(),
+        cancel.clone(),
+    ));
+    Producer {
+        stats,
+        cancel,
+        task,
+    }
+}
+
+/// The projected state of the simulated cluster (leases are not published; the Workflow CRD is
+/// not watched by these producers).
+pub fn expected(cluster: &SimCluster) -> BTreeMap<String, Value> {
+    let objects = cluster.objects();
+    project_all(
+        objects
+            .iter()
+            .filter(|o| o.kind != "Lease" && o.kind != "Workflow")
+            .map(|o| (o.kind.as_str(), &o.value)),
+    )
+    .expect("sim objects project")
+}
+
+pub async fn snapshot(log: &impl EventLog) -> BTreeMap<String, Value> {
+    let Ok(snap) = log.snapshot().await else {
+        return BTreeMap::new();
+    };
+    snap.objects
+        .iter()
+        .map(|o| {
+            let e: Event = serde_json::from_slice(&o.raw).expect("event");
+            (e.key(), e.obj.unwrap_or_default())
+        })
+        .filter(|(key, _)| !key.starts_with("Summary/"))
+        .collect()
+}
+
+/// Waits (up to 20 s) until the log's snapshot equals the cluster's projected state.
+pub async fn converge(log: &impl EventLog, cluster: &SimCluster) {
+    for _ in 0..200 {
+        let want = expected(cluster);
+        if !want.is_empty() && want == snapshot(log).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the log's snapshot did not converge to the cluster");
+}
+
+/// Waits (up to `secs`) for `cond`.
+pub async fn eventually(secs: u64, what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    for _ in 0..secs * 20 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub async fn meta(log: &impl EventLog) -> LogMeta {
+    log.meta().await.expect("meta").expect("log exists")
+}
+
+/// Checks the whole log: seqs 1..=head without gap or repeat, every event in the current epoch,
+/// and no event that repeats the previous state of its object (no duplicate publication).
+pub async fn assert_contiguous(log: &impl EventLog) -> Vec<Event> {
+    let read = log.read_range(Seq::ZERO, 1_000_000).await.expect("read");
+    let events: Vec<Event> = read
+        .events
+        .iter()
+        .map(|e| serde_json::from_slice(&e.raw).expect("event"))
+        .collect();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq.0).collect();
+    let want: Vec<u64> = (1..=read.meta.seq.0).collect();
+    assert_eq!(seqs, want, "seqs are contiguous from 1 to the head");
+    let mut last: BTreeMap<String, Option<Value>> = BTreeMap::new();
+    for e in &events {
+        assert_eq!(
+            e.epoch, read.meta.epoch,
+            "every event is in the current epoch"
+        );
+        let prev = last.insert(e.key(), e.obj.clone());
+        if e.op == Op::Updated {
+            assert_ne!(
+                prev,
+                Some(e.obj.clone()),
+                "seq {} repeats its object's state",
+                e.seq
+            );
+        }
+    }
+    events
+}
+
+/// A TCP proxy in front of Redis that can cut every connection and refuse new ones.
+pub struct Proxy {
+    pub url: String,
+    cut: Arc<AtomicBool>,
+    generation: Arc<std::sync::Mutex<CancellationToken>>,
+    task: JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(backend_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let url = format!("redis://{}/", listener.local_addr().expect("addr"));
+        let cut = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(std::sync::Mutex::new(CancellationToken::new()));
+        let (c, g) = (cut.clone(), generation.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if c.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let token = g.lock().expect("lock").clone();
+                tokio::spawn(pipe(client, backend_port, token));
+            }
+        });
+        Self {
+            url,
+            cut,
+            generation,
+            task,
+        }
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        let mut token = self.generation.lock().expect("lock");
+        token.cancel();
+        *token = CancellationToken::new();
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pipe(mut client: TcpStream, port: u16, token: CancellationToken) {
+    let Ok(mut backend) = TcpStream::connect(("127.0.0.1", port)).await else {
+        return;
+    };
+    tokio::select! {
+        _ = token.cancelled() => {}
+        _ = tokio::io::copy_bidirectional(&mut client, &mut backend) => {}
+    }
+}

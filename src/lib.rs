@@ -44,6 +44,11 @@ pub struct Args {
     #[arg(long, env = "KUBECAST_SIM_NAMESPACES", default_value_t = 3)]
     pub sim_namespaces: usize,
 
+    /// Scenarios the simulated cluster plays (comma-separated): random, rolling-update, hpa,
+    /// crashloop, jobs, node-not-ready, namespace-deletion, mixed.
+    #[arg(long, env = "KUBECAST_SIM_SCENARIO", value_delimiter = ',', default_value = "mixed")]
+    pub sim_scenario: Vec<kubecast_sim::Scenario>,
+
     /// Interval between churn steps of the simulated cluster ("0s" disables churn).
     #[arg(long, env = "KUBECAST_SIM_CHURN", default_value = "300ms", value_parser = humantime::parse_duration)]
     pub sim_churn: Duration,
@@ -101,6 +106,7 @@ async fn start_sim(args: &Args, cancel: &CancellationToken) -> anyhow::Result<ku
         seed: args.sim_seed,
         namespaces: args.sim_namespaces,
         churn_interval: (!args.sim_churn.is_zero()).then_some(args.sim_churn),
+        scenarios: args.sim_scenario.clone(),
         ..SimConfig::default()
     };
     kubecast_sim::serve(listener, config, cancel.child_token()).await

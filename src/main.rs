@@ -1,6 +1,11 @@
 use anyhow::Context;
 use clap::Parser;
 
+/// jemalloc: markedly less fragmentation and faster small allocations than the system
+/// allocator for this workload (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = kubecast::Args::parse();

@@ -79,6 +79,9 @@ fn handle(
         return get_one(&app.cluster, &target, name);
     }
     if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
+        if app.cluster.watches_refused() {
+            return Err(Error::Unavailable);
+        }
         return watch::respond(app, &target, query);
     }
     list(&app.cluster, &target, query)

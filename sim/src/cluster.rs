@@ -38,6 +38,8 @@ struct Shared {
     state: Mutex<State>,
     churn: Mutex<Churn>,
     cut: Mutex<CancellationToken>,
+    /// While set, new watch requests get 503 (see [`SimCluster::refuse_watches`]).
+    refuse_watches: std::sync::atomic::AtomicBool,
     bookmark_interval: Duration,
 }
 
@@ -63,6 +65,7 @@ impl SimCluster {
                 }),
                 churn: Mutex::new(churn),
                 cut: Mutex::new(CancellationToken::new()),
+                refuse_watches: std::sync::atomic::AtomicBool::new(false),
                 bookmark_interval: config.bookmark_interval,
             }),
         };
@@ -121,6 +124,18 @@ impl SimCluster {
         let mut cut = lock(&self.shared.cut);
         cut.cancel();
         *cut = CancellationToken::new();
+    }
+
+    /// While `refuse` holds, new watch requests are answered `503 ServiceUnavailable` (open ones
+    /// are unaffected; combine with [`cut_watches`](Self::cut_watches)). Tests use it to change the
+    /// cluster while a client cannot watch, e.g. to force a relist after `410 Gone`.
+    pub fn refuse_watches(&self, refuse: bool) {
+        self.shared.refuse_watches.store(refuse, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether new watches are refused.
+    pub fn watches_refused(&self) -> bool {
+        self.shared.refuse_watches.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The current global resourceVersion.

@@ -29,6 +29,9 @@ pub enum Error {
     /// No resource lives at this path.
     #[error("the server could not find the requested resource")]
     UnknownPath,
+    /// Watches are refused for now (a test is simulating an unreachable API server).
+    #[error("the server is currently unable to handle the request")]
+    Unavailable,
     /// The simulator does not implement this verb (yet).
     #[error("method not allowed: the simulator serves get, list and watch")]
     MethodNotAllowed,
@@ -45,6 +48,7 @@ impl Error {
             Self::NotFound { .. } | Self::UnknownPath => StatusCode::NOT_FOUND,
             Self::BadParameter { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -55,6 +59,7 @@ impl Error {
             Self::NotFound { .. } | Self::UnknownPath => "NotFound",
             Self::BadParameter { .. } => "BadRequest",
             Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::Unavailable => "ServiceUnavailable",
         }
     }
 

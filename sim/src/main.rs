@@ -43,6 +43,11 @@ struct Args {
     telemetry: TelemetryArgs,
 }
 
+/// jemalloc: markedly less fragmentation and faster small allocations than the system
+/// allocator for this workload (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();

@@ -4,6 +4,7 @@
 mod embedded;
 mod path;
 mod producer_restart;
+mod relist;
 mod redis_restart;
 mod resets;
 mod resume;

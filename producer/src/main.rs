@@ -5,6 +5,10 @@ use clap::Parser;
 use kubecast_producer::ProducerArgs;
 use kubecast_shared::config::{LogArgs, TelemetryArgs};
 
+// jemalloc: the index churns many small allocations; glibc malloc fragments under it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Watch a Kubernetes cluster and publish its live state to the Kubecast event log in Redis.
 #[derive(Parser)]
 #[command(version)]

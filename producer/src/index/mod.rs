@@ -21,6 +21,11 @@
 //!   `summary` (and `deleted` when they go away); `Churn/…` keys ([`Index::push_churn`]) are
 //!   one-shot `churn` events that never enter the published state.
 //!
+//! Memory: objects are kept encoded ([`Obj`], compact JSON; serde_json maps are sorted, so the
+//! encoding is canonical and equal objects have equal bytes). An object's identity ([`Ident`],
+//! kinds and namespaces interned) and its key are shared between the latest and published state,
+//! and a committed delta shares its `obj` with the published state.
+//!
 //! `apply` returns the keys it touched (the driver debounces them); `flush` computes the deltas of
 //! some keys; `commit` records deltas once the log accepted them. Uncommitted deltas change
 //! nothing, so a failed append can simply be retried with a fresh `flush`.
@@ -36,7 +41,9 @@ use crate::kinds::is_internal;
 use crate::project::{OwnerRef, ProjectError, Projection, project_dynamic, project_value};
 use kubecast_shared::Op;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// What the log's snapshot holds for one object.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,26 +55,101 @@ pub struct Published {
     pub obj: Value,
 }
 
+/// A projection object encoded as compact JSON (cheap to clone: the bytes are shared).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Obj(Arc<[u8]>);
+
+impl Obj {
+    /// Encodes `value` (serde_json maps are sorted: equal values encode to equal bytes).
+    pub fn encode(value: &Value) -> Self {
+        // Serializing a Value cannot fail.
+        Self::from_vec(serde_json::to_vec(value).unwrap_or_default())
+    }
+
+    fn from_vec(bytes: Vec<u8>) -> Self {
+        Self(Arc::from(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The decoded object.
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Obj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl serde::Serialize for Obj {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_slice::<&RawValue>(&self.0) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => self.value().serialize(s),
+        }
+    }
+}
+
+/// Who an object is: shared by its latest and published state and by its deltas.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub kind: Arc<str>,
+    pub ns: Arc<str>,
+    pub name: Box<str>,
+    pub uid: Box<str>,
+}
+
 /// One change to publish.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delta {
     pub key: String,
     pub op: Op,
-    pub kind: String,
-    pub ns: String,
-    pub name: String,
-    pub uid: String,
+    pub id: Arc<Ident>,
     /// The new projection, or for `deleted` the last published one.
-    pub obj: Value,
+    pub obj: Obj,
     /// Milliseconds since the Unix epoch when the producer saw the change.
     pub ts: u64,
 }
 
+impl Delta {
+    pub fn kind(&self) -> &str {
+        &self.id.kind
+    }
+
+    pub fn ns(&self) -> &str {
+        &self.id.ns
+    }
+
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    pub fn uid(&self) -> &str {
+        &self.id.uid
+    }
+}
+
+/// The latest state of one live object.
 struct Entry {
-    projection: Projection,
+    id: Arc<Ident>,
+    /// The controlling ownerReference (`controller: true`), if any.
+    controller: Option<OwnerRef>,
+    /// The projection (with `owner` = the direct controller).
+    obj: Obj,
     seen_ms: u64,
     /// When the object came to life as far as the index can tell (min pod lifetime).
     born_ms: u64,
+}
+
+/// The published state of one object.
+struct Pub {
+    id: Arc<Ident>,
+    obj: Obj,
 }
 
 /// A pod appearing or disappearing (for churn rates).
@@ -87,14 +169,16 @@ pub const CHURN_KIND: &str = "Churn";
 /// Latest and published state of every object.
 #[derive(Default)]
 pub struct Index {
-    latest: HashMap<String, Entry>,
-    published: HashMap<String, Published>,
+    latest: HashMap<Arc<str>, Entry>,
+    published: HashMap<Arc<str>, Pub>,
+    /// Interned kinds and namespaces (few distinct values, shared by every object).
+    names: HashSet<Arc<str>>,
     /// When each deleted key was seen gone (the `ts` of its `deleted` event).
     gone_ms: HashMap<String, u64>,
     /// Controller key → keys of the objects it controls.
-    dependents: HashMap<String, BTreeSet<String>>,
+    dependents: HashMap<String, BTreeSet<Arc<str>>>,
     /// Relist scope → keys listed so far by its running relist.
-    relists: HashMap<String, HashSet<String>>,
+    relists: HashMap<String, HashSet<Arc<str>>>,
     /// Service key → keys of the endpoint objects naming it.
     endpoints: HashMap<String, BTreeSet<String>>,
     /// Pods younger than this (ms) are not published yet.
@@ -122,17 +206,44 @@ impl Index {
         }
     }
 
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(found) = self.names.get(s) {
+            return found.clone();
+        }
+        let interned: Arc<str> = Arc::from(s);
+        self.names.insert(interned.clone());
+        interned
+    }
+
+    fn ident(&mut self, kind: &str, ns: &str, name: &str, uid: &str) -> Arc<Ident> {
+        Arc::new(Ident {
+            kind: self.intern(kind),
+            ns: self.intern(ns),
+            name: name.into(),
+            uid: uid.into(),
+        })
+    }
+
     /// Replaces the published state (start-up: what the stored snapshot holds).
     pub fn load_published(&mut self, objects: impl IntoIterator<Item = Published>) {
-        self.published = objects
-            .into_iter()
-            .map(|p| {
-                (
-                    kubecast_shared::protocol::object_key(&p.kind, &p.ns, &p.name),
-                    p,
-                )
-            })
-            .collect();
+        self.published.clear();
+        for p in objects {
+            let key = kubecast_shared::protocol::object_key(&p.kind, &p.ns, &p.name);
+            let id = self.ident(&p.kind, &p.ns, &p.name, &p.uid);
+            let key = self.shared_key(&key);
+            let obj = Obj::encode(&p.obj);
+            self.published.insert(key, Pub { id, obj });
+        }
+    }
+
+    /// The key as an `Arc<str>`, sharing the allocation of the live or published object's key.
+    fn shared_key(&self, key: &str) -> Arc<str> {
+        self.latest
+            .get_key_value(key)
+            .map(|(k, _)| k)
+            .or_else(|| self.published.get_key_value(key).map(|(k, _)| k))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(key))
     }
 
     /// Forgets the published state (a new epoch starts empty); every live object then flushes
@@ -149,62 +260,86 @@ impl Index {
                 Vec::new()
             }
             Input::InitApply(p) => {
-                let scoped = crate::input::scope(&p.kind, Some(&p.ns));
-                for scope in [&p.kind, &scoped] {
-                    if let Some(seen) = self.relists.get_mut(scope) {
-                        seen.insert(p.key());
+                let key = self.shared_key(&p.key());
+                if !self.relists.is_empty() {
+                    let scoped = crate::input::scope(&p.kind, Some(&p.ns));
+                    for scope in [&p.kind, &scoped] {
+                        if let Some(seen) = self.relists.get_mut(scope) {
+                            seen.insert(key.clone());
+                        }
                     }
                 }
-                self.upsert(p, now_ms, false)
+                self.upsert(key, p, now_ms, false)
             }
-            Input::Apply(p) => self.upsert(p, now_ms, true),
+            Input::Apply(p) => {
+                let key = self.shared_key(&p.key());
+                self.upsert(key, p, now_ms, true)
+            }
             Input::Delete(p) => self.remove(&p.key(), now_ms),
             Input::InitDone(scope) => self.finish_relist(&scope, now_ms),
         }
     }
 
-    fn upsert(&mut self, p: Projection, now_ms: u64, watched: bool) -> Vec<String> {
-        let key = p.key();
-        let owner = p.controller.as_ref().map(|c| render::owner_key(&p.ns, c));
-        let service = service_of(&p);
-        let born_ms = match self.latest.get(&key) {
-            Some(e) => e.born_ms,
-            None => p.created_ms.map_or(now_ms, |c| c.min(now_ms)),
+    fn upsert(&mut self, key: Arc<str>, p: Projection, now_ms: u64, watched: bool) -> Vec<String> {
+        let service = service_of(&p.kind, &p.ns, &p.obj);
+        let (born_ms, id) = match self.latest.get(&*key) {
+            Some(e) if *e.id.uid == *p.uid => (e.born_ms, e.id.clone()),
+            Some(e) => (e.born_ms, self.ident(&p.kind, &p.ns, &p.name, &p.uid)),
+            None => (
+                p.created_ms.map_or(now_ms, |c| c.min(now_ms)),
+                self.ident(&p.kind, &p.ns, &p.name, &p.uid),
+            ),
         };
-        let is_new_pod = p.kind == "Pod" && !self.latest.contains_key(&key);
+        let is_new_pod = p.kind == "Pod" && !self.latest.contains_key(&*key);
+        let obj = Obj::encode(&p.obj);
+        drop(p.obj);
         let prev = self.latest.insert(
             key.clone(),
             Entry {
-                projection: p,
+                id,
+                controller: p.controller,
+                obj,
                 seen_ms: now_ms,
                 born_ms,
             },
         );
-        self.gone_ms.remove(&key);
+        if !self.gone_ms.is_empty() {
+            self.gone_ms.remove(&*key);
+        }
         if is_new_pod && watched {
             self.record_life(&key, now_ms);
         }
-        let prev_service = prev.as_ref().and_then(|e| service_of(&e.projection));
+        let prev_service = prev.as_ref().and_then(Entry::service);
         if service.is_some() || prev_service.is_some() {
             return self.relink_endpoints(&key, prev_service, service);
         }
-        let prev_owner = prev.as_ref().and_then(|e| {
-            e.projection
-                .controller
-                .as_ref()
-                .map(|c| render::owner_key(&e.projection.ns, c))
-        });
-        if prev.is_some() && prev_owner == owner {
-            return vec![key];
-        }
+        let owner = match self.latest.get(&*key) {
+            Some(e) if prev.as_ref().is_some_and(|prev| prev.controller == e.controller) => {
+                return vec![key.to_string()];
+            }
+            Some(e) => e.controller.as_ref().map(|c| render::owner_key(&e.id.ns, c)),
+            None => None,
+        };
+        let Some(prev) = prev else {
+            return self.link(owner, key);
+        };
+        let prev_owner = prev
+            .controller
+            .as_ref()
+            .map(|c| render::owner_key(&prev.id.ns, c));
         self.unlink(prev_owner.as_deref(), &key);
+        self.link(owner, key)
+    }
+
+    /// Records that `owner` controls `key`; returns `key` and its dependents.
+    fn link(&mut self, owner: Option<String>, key: Arc<str>) -> Vec<String> {
         if let Some(owner) = owner {
             self.dependents
                 .entry(owner)
                 .or_default()
                 .insert(key.clone());
         }
-        self.with_dependents(key)
+        self.with_dependents(key.to_string())
     }
 
     fn remove(&mut self, key: &str, now_ms: u64) -> Vec<String> {
@@ -216,14 +351,13 @@ impl Index {
         let Some(prev) = self.latest.remove(key) else {
             return vec![key.to_string()];
         };
-        if let Some(service) = service_of(&prev.projection) {
+        if let Some(service) = prev.service() {
             return self.relink_endpoints(key, Some(service), None);
         }
         let owner = prev
-            .projection
             .controller
             .as_ref()
-            .map(|c| render::owner_key(&prev.projection.ns, c));
+            .map(|c| render::owner_key(&prev.id.ns, c));
         self.unlink(owner.as_deref(), key);
         self.with_dependents(key.to_string())
     }
@@ -259,14 +393,13 @@ impl Index {
         let Some(e) = self.latest.get(key) else {
             return;
         };
-        let p = &e.projection;
-        let workload = p
+        let workload = e
             .controller
             .as_ref()
-            .map(|c| self.resolve(&p.ns, c))
+            .map(|c| self.resolve(&e.id.ns, c))
             .map(|top| format!("{}/{}", top.kind, top.name));
         self.lifecycle.push(PodLife {
-            ns: p.ns.clone(),
+            ns: e.id.ns.to_string(),
             workload,
             at_ms: now_ms,
         });
@@ -294,13 +427,12 @@ impl Index {
         let mut i = 0;
         while i < out.len() && out.len() <= self.latest.len() + 1 {
             if let Some(children) = self.dependents.get(&out[i]) {
-                out.extend(
-                    children
-                        .iter()
-                        .filter(|c| !out.contains(c))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
+                let new: Vec<String> = children
+                    .iter()
+                    .filter(|c| !out.iter().any(|o| o.as_str() == &***c))
+                    .map(|c| c.to_string())
+                    .collect();
+                out.extend(new);
             }
             i += 1;
         }
@@ -316,12 +448,11 @@ impl Index {
             .latest
             .iter()
             .filter(|(key, e)| {
-                e.projection.kind == kind
-                    && ns.is_none_or(|ns| e.projection.ns == ns)
-                    && !seen.contains(*key)
+                *e.id.kind == *kind && ns.is_none_or(|ns| *e.id.ns == *ns) && !seen.contains(*key)
             })
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| key.to_string())
             .collect();
+        drop(seen);
         gone.iter()
             .flat_map(|key| self.remove(key, now_ms))
             .collect()
@@ -333,10 +464,10 @@ impl Index {
         self.latest
             .keys()
             .chain(self.published.keys())
-            .chain(self.gone_ms.keys())
-            .chain(self.summaries.keys())
-            .chain(self.oneshots.keys())
-            .cloned()
+            .map(|k| k.to_string())
+            .chain(self.gone_ms.keys().cloned())
+            .chain(self.summaries.keys().cloned())
+            .chain(self.oneshots.keys().cloned())
             .collect()
     }
 
@@ -354,56 +485,36 @@ impl Index {
                 continue;
             }
             if let Some(s) = self.summaries.get(key) {
-                if self.published.get(key).is_none_or(|old| old.obj != s.obj) {
-                    let s = s.clone();
-                    deltas.push(delta(
-                        key,
-                        Op::Summary,
-                        s.kind,
-                        s.ns,
-                        s.name,
-                        s.uid,
-                        s.obj,
-                        now_ms,
-                    ));
+                let obj = Obj::encode(&s.obj);
+                if self.published.get(key.as_str()).is_none_or(|old| old.obj != obj) {
+                    let id = Arc::new(Ident {
+                        kind: SUMMARY_KIND.into(),
+                        ns: s.ns.as_str().into(),
+                        name: s.name.as_str().into(),
+                        uid: s.uid.as_str().into(),
+                    });
+                    deltas.push(delta(key, Op::Summary, id, obj, now_ms));
                 }
                 continue;
             }
-            match (self.latest.get(key), self.published.get(key)) {
-                (Some(entry), _) if is_internal(&entry.projection.kind) => {}
+            match (self.latest.get(key.as_str()), self.published.get(key.as_str())) {
+                (Some(entry), _) if is_internal(&entry.id.kind) => {}
                 (Some(entry), None) if self.is_held(entry, now_ms) => {
                     let release = entry.born_ms + self.min_pod_lifetime_ms;
                     self.held.insert(key.clone(), release);
                 }
                 (Some(entry), published) => {
-                    let obj = self.render(&entry.projection);
-                    let p = &entry.projection;
+                    let obj = self.render(key, entry);
                     let op = match published {
                         None => Op::Added,
-                        Some(old) if old.obj == obj && old.uid == p.uid => continue,
+                        Some(old) if old.obj == obj && old.id.uid == entry.id.uid => continue,
                         Some(_) => Op::Updated,
                     };
-                    deltas.push(delta(
-                        key,
-                        op,
-                        p.kind.clone(),
-                        p.ns.clone(),
-                        p.name.clone(),
-                        p.uid.clone(),
-                        obj,
-                        entry.seen_ms,
-                    ));
+                    deltas.push(delta(key, op, entry.id.clone(), obj, entry.seen_ms));
                 }
                 (None, Some(old)) => {
                     let ts = self.gone_ms.get(key).copied().unwrap_or(now_ms);
-                    let Published {
-                        kind,
-                        ns,
-                        name,
-                        uid,
-                        obj,
-                    } = old.clone();
-                    deltas.push(delta(key, Op::Deleted, kind, ns, name, uid, obj, ts));
+                    deltas.push(delta(key, Op::Deleted, old.id.clone(), old.obj.clone(), ts));
                 }
                 (None, None) => {
                     self.gone_ms.remove(key);
@@ -414,7 +525,7 @@ impl Index {
     }
 
     fn is_held(&self, entry: &Entry, now_ms: u64) -> bool {
-        entry.projection.kind == "Pod"
+        *entry.id.kind == *"Pod"
             && self.min_pod_lifetime_ms > 0
             && now_ms < entry.born_ms.saturating_add(self.min_pod_lifetime_ms)
     }
@@ -457,16 +568,21 @@ impl Index {
             .collect();
         let mut touched: BTreeSet<String> = next
             .iter()
-            .filter(|(k, p)| self.published.get(*k).is_none_or(|old| old.obj != p.obj))
+            .filter(|(k, p)| {
+                self.published
+                    .get(k.as_str())
+                    .is_none_or(|old| old.obj != Obj::encode(&p.obj))
+            })
             .map(|(k, _)| k.clone())
             .collect();
         let prefix = format!("{SUMMARY_KIND}/");
         touched.extend(
             self.published
                 .keys()
-                .chain(self.summaries.keys())
+                .map(|k| &**k)
+                .chain(self.summaries.keys().map(String::as_str))
                 .filter(|k| k.starts_with(&prefix) && !next.contains_key(*k))
-                .cloned(),
+                .map(String::from),
         );
         self.summaries = next;
         touched.into_iter().collect()
@@ -475,16 +591,8 @@ impl Index {
     /// Queues a one-shot churn event; returns its key (flush it).
     pub fn push_churn(&mut self, ns: &str, name: &str, obj: Value, now_ms: u64) -> String {
         let key = kubecast_shared::protocol::object_key(CHURN_KIND, ns, name);
-        let d = delta(
-            &key,
-            Op::Churn,
-            CHURN_KIND.into(),
-            ns.into(),
-            name.into(),
-            String::new(),
-            obj,
-            now_ms,
-        );
+        let id = self.ident(CHURN_KIND, ns, name, "");
+        let d = delta(&key, Op::Churn, id, Obj::encode(&obj), now_ms);
         self.oneshots.insert(key.clone(), d);
         key
     }
@@ -492,62 +600,75 @@ impl Index {
     /// Records deltas the log accepted as the published state.
     pub fn commit(&mut self, deltas: &[Delta]) {
         for d in deltas {
-            if d.op == Op::Churn {
-                self.oneshots.remove(&d.key);
-                continue;
-            }
-            if d.op == Op::Deleted {
-                self.published.remove(&d.key);
-                self.gone_ms.remove(&d.key);
-            } else {
-                let Delta {
-                    kind,
-                    ns,
-                    name,
-                    uid,
-                    obj,
-                    ..
-                } = d.clone();
-                self.published.insert(
-                    d.key.clone(),
-                    Published {
-                        kind,
-                        ns,
-                        name,
-                        uid,
-                        obj,
-                    },
-                );
+            match d.op {
+                Op::Churn => {
+                    self.oneshots.remove(&d.key);
+                }
+                Op::Deleted => {
+                    self.published.remove(d.key.as_str());
+                    self.gone_ms.remove(&d.key);
+                }
+                _ => {
+                    let p = Pub {
+                        id: d.id.clone(),
+                        obj: d.obj.clone(),
+                    };
+                    match self.published.get_mut(d.key.as_str()) {
+                        Some(slot) => *slot = p,
+                        None => {
+                            let key = self.shared_key(&d.key);
+                            self.published.insert(key, p);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// The published state, by key.
-    pub fn published(&self) -> &HashMap<String, Published> {
-        &self.published
+    /// The published state, by key (decoded: for tests and diagnostics).
+    pub fn published(&self) -> HashMap<String, Published> {
+        self.published
+            .iter()
+            .map(|(k, p)| {
+                let published = Published {
+                    kind: p.id.kind.to_string(),
+                    ns: p.id.ns.to_string(),
+                    name: p.id.name.to_string(),
+                    uid: p.id.uid.to_string(),
+                    obj: p.obj.value(),
+                };
+                (k.to_string(), published)
+            })
+            .collect()
     }
 
     /// The rendered latest state of every live object, by key.
     pub fn rendered(&self) -> BTreeMap<String, Value> {
         self.latest
             .iter()
-            .filter(|(_, e)| !is_internal(&e.projection.kind))
-            .map(|(k, e)| (k.clone(), self.render(&e.projection)))
+            .filter(|(_, e)| !is_internal(&e.id.kind))
+            .map(|(k, e)| (k.to_string(), self.render(k, e).value()))
             .collect()
     }
 
-    /// What the aggregates are computed from: every live published-kind object with its
-    /// top-level controller resolved.
-    pub fn facts(&self) -> Vec<crate::aggregate::Fact<'_>> {
-        self.latest
+    /// Calls `f` with what the aggregates are computed from: every live published-kind object
+    /// with its top-level controller resolved.
+    pub fn with_facts<R>(&self, f: impl FnOnce(&[crate::aggregate::Fact<'_>]) -> R) -> R {
+        let live: Vec<(&Entry, Value)> = self
+            .latest
             .values()
-            .filter(|e| !is_internal(&e.projection.kind))
-            .map(|e| {
-                let p = &e.projection;
-                let top: Option<OwnerRef> = p.controller.as_ref().map(|c| self.resolve(&p.ns, c));
-                crate::aggregate::Fact::new(&p.kind, &p.ns, &p.name, top, &p.obj)
+            .filter(|e| !is_internal(&e.id.kind))
+            .map(|e| (e, e.obj.value()))
+            .collect();
+        let facts: Vec<crate::aggregate::Fact<'_>> = live
+            .iter()
+            .map(|(e, obj)| {
+                let top: Option<OwnerRef> =
+                    e.controller.as_ref().map(|c| self.resolve(&e.id.ns, c));
+                crate::aggregate::Fact::new(&e.id.kind, &e.id.ns, &e.id.name, top, obj)
             })
-            .collect()
+            .collect();
+        f(&facts)
     }
 
     /// Number of live objects.
@@ -560,38 +681,33 @@ impl Index {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn delta(
-    key: &str,
-    op: Op,
-    kind: String,
-    ns: String,
-    name: String,
-    uid: String,
-    obj: Value,
-    ts: u64,
-) -> Delta {
+impl Entry {
+    /// The service key this endpoint object names (`None` for other kinds).
+    fn service(&self) -> Option<String> {
+        if !is_internal(&self.id.kind) {
+            return None;
+        }
+        service_of(&self.id.kind, &self.id.ns, &self.obj.value())
+    }
+}
+
+fn delta(key: &str, op: Op, id: Arc<Ident>, obj: Obj, ts: u64) -> Delta {
     Delta {
         key: key.to_string(),
         op,
-        kind,
-        ns,
-        name,
-        uid,
+        id,
         obj,
         ts,
     }
 }
 
 /// The service key an endpoint object (EndpointSlice/Endpoints) names.
-fn service_of(p: &Projection) -> Option<String> {
-    if !is_internal(&p.kind) {
+fn service_of(kind: &str, ns: &str, obj: &Value) -> Option<String> {
+    if !is_internal(kind) {
         return None;
     }
-    let name = p.obj.get("service")?.as_str()?;
-    Some(kubecast_shared::protocol::object_key(
-        "Service", &p.ns, name,
-    ))
+    let name = obj.get("service")?.as_str()?;
+    Some(kubecast_shared::protocol::object_key("Service", ns, name))
 }
 
 /// The published objects (`key → obj`, owners resolved, services with their endpoints' pods;

@@ -65,13 +65,13 @@ fn apply_to_client(
     for d in deltas {
         match d.op {
             Op::Added => prop_assert!(
-                client.insert(d.key.clone(), d.obj.clone()).is_none(),
+                client.insert(d.key.clone(), d.obj.value()).is_none(),
                 "added twice"
             ),
             Op::Updated => {
-                let old = client.insert(d.key.clone(), d.obj.clone());
+                let old = client.insert(d.key.clone(), d.obj.value());
                 prop_assert!(old.is_some(), "updated an absent key");
-                prop_assert_ne!(old.as_ref(), Some(&d.obj), "unchanged update");
+                prop_assert_ne!(old, Some(d.obj.value()), "unchanged update");
             }
             Op::Deleted => prop_assert!(client.remove(&d.key).is_some(), "deleted an absent key"),
             _ => prop_assert!(false, "unexpected op"),
@@ -91,7 +91,7 @@ fn check_lifetimes(
 ) -> Result<(), TestCaseError> {
     for d in deltas
         .iter()
-        .filter(|d| d.op == Op::Added && d.kind == "Pod")
+        .filter(|d| d.op == Op::Added && d.kind() == "Pod")
     {
         let b = born.get(&d.key).copied().unwrap_or(0);
         prop_assert!(

@@ -59,7 +59,7 @@ fn a_changed_projection_emits_updated_with_the_latest_state() {
     index.apply(Input::Apply(changed), 2);
     let deltas = flush_all(&mut index);
     assert_eq!(ops(&deltas), [(Op::Updated, "Pod/shop/web-1")]);
-    assert_eq!(deltas[0].obj["ready"], false);
+    assert_eq!(deltas[0].obj.value()["ready"], false);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn a_replica_set_owner_change_updates_its_pods() {
     assert!(
         deltas
             .iter()
-            .all(|d| d.op == Op::Updated && d.obj["owner"]["kind"] == "Deployment")
+            .all(|d| d.op == Op::Updated && d.obj.value()["owner"]["kind"] == "Deployment")
     );
 }
 
@@ -235,7 +235,7 @@ fn a_service_lists_the_pods_of_its_endpoint_slices_and_slices_are_not_published(
     let deltas = flush_all(&mut index);
     assert_eq!(ops(&deltas), [(Op::Added, "Service/shop/web")]);
     assert_eq!(
-        deltas[0].obj["pods"],
+        deltas[0].obj.value()["pods"],
         json!({"ready": ["web-1"], "notReady": []})
     );
     let touched = index.apply(Input::Apply(slice("web-b", &[("web-2", false)])), 2);
@@ -243,14 +243,14 @@ fn a_service_lists_the_pods_of_its_endpoint_slices_and_slices_are_not_published(
     let deltas = index.flush(&touched, 2);
     assert_eq!(ops(&deltas), [(Op::Updated, "Service/shop/web")]);
     assert_eq!(
-        deltas[0].obj["pods"],
+        deltas[0].obj.value()["pods"],
         json!({"ready": ["web-1"], "notReady": ["web-2"]})
     );
     index.commit(&deltas);
     let touched = index.apply(Input::Delete(slice("web-a", &[])), 3);
     let deltas = index.flush(&touched, 3);
     assert_eq!(
-        deltas[0].obj["pods"],
+        deltas[0].obj.value()["pods"],
         json!({"ready": [], "notReady": ["web-2"]})
     );
 }

@@ -26,6 +26,9 @@ pub struct ProducerArgs {
     /// Watch events in the churn storm (status changes spread over the pods).
     #[arg(long, default_value_t = 500_000)]
     pub storm: usize,
+    /// Most events per append (the producer's default is 100).
+    #[arg(long, default_value_t = 100)]
+    pub batch_max: usize,
     /// Per-object coalescing window.
     #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
     pub debounce: Duration,
@@ -87,7 +90,7 @@ pub async fn ingest(args: &ProducerArgs) -> anyhow::Result<IngestReport> {
     let redis = RedisServer::start();
     let log = TimedLog::new(RedisLog::connect(&redis.url, &unique_cluster("bench-producer"), 1_000_000).await?);
     let stats = ProducerStats::default();
-    let config = ProducerConfig { debounce: args.debounce, max_wait: args.debounce * 4, ..ProducerConfig::default() };
+    let config = ProducerConfig { debounce: args.debounce, max_wait: args.debounce * 4, batch_max: args.batch_max, ..ProducerConfig::default() };
     let (tx, rx) = mpsc::channel(1024);
     let cancel = CancellationToken::new();
     let driver = tokio::spawn(run_inputs(log.clone(), config, stats.clone(), vec!["Pod".into()], rx, cancel.clone()));

@@ -38,7 +38,7 @@ pub fn print_producer(args: &crate::producer::ProducerArgs, memory_per_object: f
     let storm_secs = r.storm_ingest.as_secs_f64().max(1e-9);
     let publish_window = (r.storm_ingest + r.settle).as_secs_f64() - 1.0; // minus the idle second that detects settling
     let app = &r.append_us;
-    println!("kubecast-bench producer: {} pods, storm of {} watch events, debounce {:?}", args.objects, args.storm, args.debounce);
+    println!("kubecast-bench producer: {} pods, storm of {} watch events, debounce {:?}, batch ≤ {}", args.objects, args.storm, args.debounce, args.batch_max);
     println!("| figure | value |");
     println!("|---|---|");
     println!("| initial list published ({} added events) | {:.2} s |", args.objects, r.initial_publish.as_secs_f64());

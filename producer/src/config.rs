@@ -94,7 +94,7 @@ impl Default for ProducerConfig {
         Self {
             debounce: Duration::from_millis(250),
             max_wait: Duration::from_secs(1),
-            batch_max: 500,
+            batch_max: 100,
             fence: None,
             watch: WatchConfig::default(),
             min_pod_lifetime: Duration::from_secs(2),
@@ -118,7 +118,7 @@ pub struct ProducerArgs {
     pub max_wait: Duration,
 
     /// Most events appended to the log in one batch.
-    #[arg(long, env = "KUBECAST_BATCH_MAX", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "KUBECAST_BATCH_MAX", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_max: u64,
 
     /// Fencing token of this producer (default: the start time in ms, so the newest producer wins).

@@ -67,10 +67,13 @@ pub struct Args {
 pub async fn run(args: Args, listener: TcpListener, cancel: CancellationToken) -> anyhow::Result<()> {
     let client = kube_client(&args, &cancel).await?;
     let log = args.log.open().await.context("opening the event log")?;
-    let producer = tokio::spawn(kubecast_producer::run(
+    let stats = kubecast_producer::ProducerStats::default();
+    serve_producer_metrics(&args, &stats, &cancel).await;
+    let producer = tokio::spawn(kubecast_producer::run_with_stats(
         client,
         log.clone(),
         args.producer.config(),
+        stats,
         cancel.child_token(),
     ));
     let fanout = kubecast_fanout::serve(listener, log, args.fanout.config(), cancel.child_token());
@@ -82,6 +85,28 @@ pub async fn run(args: Args, listener: TcpListener, cancel: CancellationToken) -
         Ok(Ok(())) => {}
     }
     served
+}
+
+/// Serves the producer's Prometheus metrics on `--metrics-listen`; a taken port only warns (the
+/// embedded default must start anyway).
+async fn serve_producer_metrics(
+    args: &Args,
+    stats: &kubecast_producer::ProducerStats,
+    cancel: &CancellationToken,
+) {
+    let Some(addr) = args.producer.metrics_addr() else { return };
+    match TcpListener::bind(addr).await {
+        Ok(listener) => {
+            tracing::info!(%addr, "producer metrics at /metrics");
+            let serve = kubecast_producer::metrics::serve(listener, stats.clone(), cancel.child_token());
+            tokio::spawn(async move {
+                if let Err(error) = serve.await {
+                    tracing::warn!(%error, "producer metrics server stopped");
+                }
+            });
+        }
+        Err(error) => tracing::warn!(%addr, %error, "producer metrics not served"),
+    }
 }
 
 async fn kube_client(args: &Args, cancel: &CancellationToken) -> anyhow::Result<kube::Client> {

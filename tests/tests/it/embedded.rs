@@ -8,7 +8,8 @@ use tokio_util::sync::CancellationToken;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_default_serves_the_page_and_live_events() {
     init_logging();
-    let args = kubecast::Args::parse_from(["kubecast", "--source", "sim", "--sim-churn", "50ms"]);
+    let metrics = format!("127.0.0.1:{}", kubecast_tests::free_port());
+    let args = kubecast::Args::parse_from(["kubecast", "--source", "sim", "--sim-churn", "50ms", "--metrics-listen", &metrics]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let cancel = CancellationToken::new();
@@ -30,6 +31,13 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
     });
     let st = ws.state();
     assert_eq!((st.duplicates, st.gaps), (0, 0));
+
+    let scrape = reqwest::get(format!("http://{metrics}/metrics")).await.expect("metrics").text().await.expect("body");
+    let published = scrape
+        .lines()
+        .find_map(|l| l.strip_prefix("kubecast_producer_events_published_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    assert!(published.is_some_and(|n| n > 0.0), "the producer's metrics count published events:\n{scrape}");
 
     cancel.cancel();
     let result = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;

@@ -46,7 +46,12 @@ pub struct Args {
 
     /// Scenarios the simulated cluster plays (comma-separated): random, rolling-update, hpa,
     /// crashloop, jobs, node-not-ready, namespace-deletion, mixed.
-    #[arg(long, env = "KUBECAST_SIM_SCENARIO", value_delimiter = ',', default_value = "mixed")]
+    #[arg(
+        long,
+        env = "KUBECAST_SIM_SCENARIO",
+        value_delimiter = ',',
+        default_value = "mixed"
+    )]
     pub sim_scenario: Vec<kubecast_sim::Scenario>,
 
     /// Interval between churn steps of the simulated cluster ("0s" disables churn).
@@ -64,7 +69,11 @@ pub struct Args {
 }
 
 /// Runs everything until `cancel` fires.
-pub async fn run(args: Args, listener: TcpListener, cancel: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    args: Args,
+    listener: TcpListener,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let client = kube_client(&args, &cancel).await?;
     let log = args.log.open().await.context("opening the event log")?;
     let stats = kubecast_producer::ProducerStats::default();
@@ -94,11 +103,14 @@ async fn serve_producer_metrics(
     stats: &kubecast_producer::ProducerStats,
     cancel: &CancellationToken,
 ) {
-    let Some(addr) = args.producer.metrics_addr() else { return };
+    let Some(addr) = args.producer.metrics_addr() else {
+        return;
+    };
     match TcpListener::bind(addr).await {
         Ok(listener) => {
             tracing::info!(%addr, "producer metrics at /metrics");
-            let serve = kubecast_producer::metrics::serve(listener, stats.clone(), cancel.child_token());
+            let serve =
+                kubecast_producer::metrics::serve(listener, stats.clone(), cancel.child_token());
             tokio::spawn(async move {
                 if let Err(error) = serve.await {
                     tracing::warn!(%error, "producer metrics server stopped");
@@ -117,7 +129,9 @@ async fn kube_client(args: &Args, cancel: &CancellationToken) -> anyhow::Result<
     };
     if use_kube {
         tracing::info!("using the cluster from kubeconfig / in-cluster config");
-        return kube::Client::try_default().await.context("connecting to the cluster");
+        return kube::Client::try_default()
+            .await
+            .context("connecting to the cluster");
     }
     let sim = start_sim(args, cancel).await?;
     tracing::info!(url = %sim.url, "using the simulated cluster");
@@ -125,8 +139,13 @@ async fn kube_client(args: &Args, cancel: &CancellationToken) -> anyhow::Result<
     kube::Client::try_from(config).context("kube client for the simulated cluster")
 }
 
-async fn start_sim(args: &Args, cancel: &CancellationToken) -> anyhow::Result<kubecast_sim::SimServer> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the simulated cluster")?;
+async fn start_sim(
+    args: &Args,
+    cancel: &CancellationToken,
+) -> anyhow::Result<kubecast_sim::SimServer> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the simulated cluster")?;
     let config = SimConfig {
         seed: args.sim_seed,
         namespaces: args.sim_namespaces,

@@ -88,12 +88,26 @@ pub struct IngestReport {
 
 pub async fn ingest(args: &ProducerArgs) -> anyhow::Result<IngestReport> {
     let redis = RedisServer::start();
-    let log = TimedLog::new(RedisLog::connect(&redis.url, &unique_cluster("bench-producer"), 1_000_000).await?);
+    let log = TimedLog::new(
+        RedisLog::connect(&redis.url, &unique_cluster("bench-producer"), 1_000_000).await?,
+    );
     let stats = ProducerStats::default();
-    let config = ProducerConfig { debounce: args.debounce, max_wait: args.debounce * 4, batch_max: args.batch_max, ..ProducerConfig::default() };
+    let config = ProducerConfig {
+        debounce: args.debounce,
+        max_wait: args.debounce * 4,
+        batch_max: args.batch_max,
+        ..ProducerConfig::default()
+    };
     let (tx, rx) = mpsc::channel(1024);
     let cancel = CancellationToken::new();
-    let driver = tokio::spawn(run_inputs(log.clone(), config, stats.clone(), vec!["Pod".into()], rx, cancel.clone()));
+    let driver = tokio::spawn(run_inputs(
+        log.clone(),
+        config,
+        stats.clone(),
+        vec!["Pod".into()],
+        rx,
+        cancel.clone(),
+    ));
 
     let start = Instant::now();
     tx.send(Input::Init("Pod".into())).await?;
@@ -105,7 +119,9 @@ pub async fn ingest(args: &ProducerArgs) -> anyhow::Result<IngestReport> {
     let initial_publish = start.elapsed();
 
     // Pre-project the storm so the timing covers the producer, not the benchmark's JSON work.
-    let storm: Vec<Input> = (0..args.storm).map(|k| Input::Apply(pod(k % args.objects, 1 + k / args.objects))).collect();
+    let storm: Vec<Input> = (0..args.storm)
+        .map(|k| Input::Apply(pod(k % args.objects, 1 + k / args.objects)))
+        .collect();
     let published_before = stats.events_published.get();
     let cpu_before = cpu_seconds();
     let storm_start = Instant::now();

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Microseconds since the Unix epoch.
 pub fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 fn synthetic(epoch: &Epoch, seq: u64, pad: &str) -> AppendEntry {
@@ -23,7 +26,13 @@ fn synthetic(epoch: &Epoch, seq: u64, pad: &str) -> AppendEntry {
         obj: Some(serde_json::json!({"sent_us": now_us(), "phase": "Running", "pad": pad})),
     };
     let key = ev.key();
-    AppendEntry { seq: Seq(seq), raw: ev.encode(), ns: ev.ns, kind: ev.kind, snapshot: SnapshotChange::Put(key) }
+    AppendEntry {
+        seq: Seq(seq),
+        raw: ev.encode(),
+        ns: ev.ns,
+        kind: ev.kind,
+        snapshot: SnapshotChange::Put(key),
+    }
 }
 
 /// What the publisher did.
@@ -35,23 +44,46 @@ pub struct Published {
 }
 
 /// Appends events for `duration`: `rate` per second (0 = as fast as possible), `batch` per append.
-pub async fn run(log: &impl EventLog, epoch: &Epoch, rate: u64, batch: usize, duration: Duration, pad_bytes: usize) -> anyhow::Result<Published> {
+pub async fn run(
+    log: &impl EventLog,
+    epoch: &Epoch,
+    rate: u64,
+    batch: usize,
+    duration: Duration,
+    pad_bytes: usize,
+) -> anyhow::Result<Published> {
     let pad = "x".repeat(pad_bytes);
     let mut append_us = hdrhistogram::Histogram::new(3)?;
     let start = Instant::now();
     let mut head = 0u64;
     while start.elapsed() < duration {
-        let due = if rate == 0 { head + batch as u64 } else { (start.elapsed().as_secs_f64() * rate as f64) as u64 };
+        let due = if rate == 0 {
+            head + batch as u64
+        } else {
+            (start.elapsed().as_secs_f64() * rate as f64) as u64
+        };
         if due <= head {
             tokio::time::sleep(Duration::from_micros(500)).await;
             continue;
         }
         let n = (due - head).min(batch as u64);
-        let entries = (head + 1..=head + n).map(|s| synthetic(epoch, s, &pad)).collect();
+        let entries = (head + 1..=head + n)
+            .map(|s| synthetic(epoch, s, &pad))
+            .collect();
         let t = Instant::now();
-        log.append(&AppendBatch { fence: 1, epoch: epoch.clone(), expected_head: Seq(head), entries }).await?;
+        log.append(&AppendBatch {
+            fence: 1,
+            epoch: epoch.clone(),
+            expected_head: Seq(head),
+            entries,
+        })
+        .await?;
         append_us.record(t.elapsed().as_micros() as u64)?;
         head += n;
     }
-    Ok(Published { events: head, elapsed: start.elapsed(), append_us })
+    Ok(Published {
+        events: head,
+        elapsed: start.elapsed(),
+        append_us,
+    })
 }

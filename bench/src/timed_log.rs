@@ -15,11 +15,17 @@ pub struct TimedLog<L> {
 impl<L: EventLog> TimedLog<L> {
     pub fn new(inner: L) -> Self {
         let hist = hdrhistogram::Histogram::new(3).expect("histogram");
-        Self { inner, append_us: Arc::new(Mutex::new(hist)) }
+        Self {
+            inner,
+            append_us: Arc::new(Mutex::new(hist)),
+        }
     }
 
     pub fn histogram(&self) -> hdrhistogram::Histogram<u64> {
-        self.append_us.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.append_us
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -36,7 +42,11 @@ impl<L: EventLog> EventLog for TimedLog<L> {
         let start = Instant::now();
         let result = self.inner.append(batch).await;
         let us = start.elapsed().as_micros() as u64;
-        let _ = self.append_us.lock().unwrap_or_else(|e| e.into_inner()).record(us);
+        let _ = self
+            .append_us
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(us);
         result
     }
 
@@ -44,7 +54,12 @@ impl<L: EventLog> EventLog for TimedLog<L> {
         self.inner.read_range(after, limit).await
     }
 
-    async fn wait_after(&self, after: Seq, limit: usize, block: Duration) -> Result<Vec<StoredEvent>> {
+    async fn wait_after(
+        &self,
+        after: Seq,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<StoredEvent>> {
         self.inner.wait_after(after, limit, block).await
     }
 

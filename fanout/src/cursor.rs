@@ -44,7 +44,11 @@ pub enum Page {
         head: Seq,
     },
     /// The cursor cannot be resumed; `epoch`/`seq` are where this replica is.
-    Reset { epoch: Epoch, seq: Seq, reason: &'static str },
+    Reset {
+        epoch: Epoch,
+        seq: Seq,
+        reason: &'static str,
+    },
 }
 
 /// Why no page could be produced.
@@ -64,7 +68,11 @@ pub async fn read_page<L: EventLog>(
 ) -> Result<Page, CursorError> {
     let (epoch, head) = position(shared)?;
     if req.epoch.is_some_and(|e| *e != epoch) {
-        return Ok(Page::Reset { epoch, seq: head, reason: "epoch" });
+        return Ok(Page::Reset {
+            epoch,
+            seq: head,
+            reason: "epoch",
+        });
     }
     if req.since > head {
         return ahead(shared, log, req).await;
@@ -82,12 +90,21 @@ fn position(shared: &Shared) -> Result<(Epoch, Seq), CursorError> {
 }
 
 /// The cursor is ahead of this replica: wait for the tail, then fall back to the log.
-async fn ahead<L: EventLog>(shared: &Shared, log: &L, req: PageRequest<'_>) -> Result<Page, CursorError> {
+async fn ahead<L: EventLog>(
+    shared: &Shared,
+    log: &L,
+    req: PageRequest<'_>,
+) -> Result<Page, CursorError> {
     let mut progress = shared.progress();
-    let _ = tokio::time::timeout(req.catchup_wait, progress.wait_for(|p| p.head >= req.since)).await;
+    let _ =
+        tokio::time::timeout(req.catchup_wait, progress.wait_for(|p| p.head >= req.since)).await;
     let (epoch, head) = position(shared)?;
     if req.epoch.is_some_and(|e| *e != epoch) {
-        return Ok(Page::Reset { epoch, seq: head, reason: "epoch" });
+        return Ok(Page::Reset {
+            epoch,
+            seq: head,
+            reason: "epoch",
+        });
     }
     if head >= req.since
         && let Some(page) = from_ring(shared, &epoch, req)
@@ -95,8 +112,14 @@ async fn ahead<L: EventLog>(shared: &Shared, log: &L, req: PageRequest<'_>) -> R
         return Ok(page);
     }
     match log.meta().await.map_err(CursorError::Log)? {
-        Some(meta) if meta.epoch == epoch && meta.seq >= req.since => from_log(log, epoch, head, req).await,
-        _ => Ok(Page::Reset { epoch, seq: head, reason: "ahead" }),
+        Some(meta) if meta.epoch == epoch && meta.seq >= req.since => {
+            from_log(log, epoch, head, req).await
+        }
+        _ => Ok(Page::Reset {
+            epoch,
+            seq: head,
+            reason: "ahead",
+        }),
     }
 }
 
@@ -117,30 +140,58 @@ fn from_ring(shared: &Shared, epoch: &Epoch, req: PageRequest<'_>) -> Option<Pag
             }
         }
     }
-    Some(Page::Events { epoch: epoch.clone(), events, next, head: view.head() })
+    Some(Page::Events {
+        epoch: epoch.clone(),
+        events,
+        next,
+        head: view.head(),
+    })
 }
 
-async fn from_log<L: EventLog>(log: &L, epoch: Epoch, head: Seq, req: PageRequest<'_>) -> Result<Page, CursorError> {
+async fn from_log<L: EventLog>(
+    log: &L,
+    epoch: Epoch,
+    head: Seq,
+    req: PageRequest<'_>,
+) -> Result<Page, CursorError> {
     let mut events = Vec::new();
     let mut next = req.since;
     let mut scanned = 0;
     while scanned < SCAN_BUDGET && events.len() < req.limit {
         let range = match log.read_range(next, LOG_PAGE).await {
             Ok(range) => range,
-            Err(LogError::Missing) => return Ok(Page::Reset { epoch, seq: head, reason: "epoch" }),
+            Err(LogError::Missing) => {
+                return Ok(Page::Reset {
+                    epoch,
+                    seq: head,
+                    reason: "epoch",
+                });
+            }
             Err(e) => return Err(CursorError::Log(e)),
         };
         if range.meta.epoch != epoch {
-            return Ok(Page::Reset { epoch, seq: head, reason: "epoch" });
+            return Ok(Page::Reset {
+                epoch,
+                seq: head,
+                reason: "epoch",
+            });
         }
         let Some(first) = range.events.first() else {
             if range.meta.seq > next {
-                return Ok(Page::Reset { epoch, seq: head, reason: "trimmed" });
+                return Ok(Page::Reset {
+                    epoch,
+                    seq: head,
+                    reason: "trimmed",
+                });
             }
             break;
         };
         if first.seq() != next.next() {
-            return Ok(Page::Reset { epoch, seq: head, reason: "trimmed" });
+            return Ok(Page::Reset {
+                epoch,
+                seq: head,
+                reason: "trimmed",
+            });
         }
         for ev in range.events {
             scanned += 1;
@@ -156,5 +207,10 @@ async fn from_log<L: EventLog>(log: &L, epoch: Epoch, head: Seq, req: PageReques
             break;
         }
     }
-    Ok(Page::Events { epoch, events, next, head })
+    Ok(Page::Events {
+        epoch,
+        events,
+        next,
+        head,
+    })
 }

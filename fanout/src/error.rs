@@ -1,9 +1,9 @@
 //! HTTP errors: each variant maps to a status and a JSON body that never leaks internals.
 
 use crate::cursor::CursorError;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 /// What a route refuses or fails with.
@@ -31,7 +31,9 @@ impl IntoResponse for ApiError {
 impl From<CursorError> for ApiError {
     fn from(e: CursorError) -> Self {
         match e {
-            CursorError::NotReady => ApiError::Unavailable("the replica has not loaded the log yet"),
+            CursorError::NotReady => {
+                ApiError::Unavailable("the replica has not loaded the log yet")
+            }
             CursorError::Log(error) => {
                 tracing::warn!(%error, "reading the log for a client failed");
                 ApiError::Unavailable("the event log is unreachable; retry shortly")

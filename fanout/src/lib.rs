@@ -23,11 +23,11 @@ pub mod ws;
 mod testkit;
 
 pub use config::{FanoutArgs, FanoutConfig};
-pub use http::{router, AppState};
+pub use http::{AppState, router};
 
 use anyhow::Context;
-use kubecast_shared::log::EventLog;
 use axum::serve::ListenerExt;
+use kubecast_shared::log::EventLog;
 use tokio_util::sync::CancellationToken;
 
 /// Runs a replica on `listener` until `cancel` fires, then drains: long-polls return, every
@@ -63,21 +63,29 @@ pub async fn serve<L: EventLog>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubecast_shared::log::MemoryLog;
     use kubecast_shared::Epoch;
+    use kubecast_shared::log::MemoryLog;
     use std::time::Duration;
 
     #[tokio::test]
     async fn serve_answers_until_cancelled_and_then_returns() {
         let log = MemoryLog::new(100);
-        log.create_epoch(&Epoch("e1".into()), 1).await.expect("epoch");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        log.create_epoch(&Epoch("e1".into()), 1)
+            .await
+            .expect("epoch");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let cancel = CancellationToken::new();
         let server = tokio::spawn(serve(listener, log, testkit::test_config(), cancel.clone()));
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("connect");
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .expect("connect");
         cancel.cancel();
-        let result = tokio::time::timeout(Duration::from_secs(5), server).await.expect("stopped in time");
+        let result = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("stopped in time");
         assert!(result.expect("no panic").is_ok());
         drop(ws);
     }

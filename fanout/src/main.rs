@@ -34,7 +34,11 @@ async fn main() -> anyhow::Result<()> {
         "the standalone fanout reads the log from Redis: set --redis-url or REDIS_URL \
          (the in-memory log only works inside the embedded `kubecast` binary)"
     );
-    let log = args.log.open().await.context("connecting to the event log")?;
+    let log = args
+        .log
+        .open()
+        .await
+        .context("connecting to the event log")?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -23,7 +23,11 @@ const LIVE_CAPACITY: usize = 1024;
 #[derive(Clone, Debug)]
 pub enum Live {
     /// Events applied to the view, contiguous, in seq order.
-    Events { generation: u64, epoch: Epoch, events: Arc<[StoredEvent]> },
+    Events {
+        generation: u64,
+        epoch: Epoch,
+        events: Arc<[StoredEvent]>,
+    },
     /// The view was rebuilt from a snapshot: sessions must reset.
     Resync { generation: u64 },
 }
@@ -105,7 +109,11 @@ impl View {
     fn reset(&mut self, snap: SnapshotRead) {
         self.epoch = Some(snap.meta.epoch);
         self.head = snap.meta.seq;
-        self.objects = snap.objects.into_iter().map(|o| (o.head.key(), o)).collect();
+        self.objects = snap
+            .objects
+            .into_iter()
+            .map(|o| (o.head.key(), o))
+            .collect();
         self.ring.clear();
         self.ring_start = snap.meta.seq;
         self.generation += 1;
@@ -167,10 +175,19 @@ impl Shared {
         let mut view = self.write();
         view.apply(&events);
         view.last_ok = Some(Instant::now());
-        let Some(epoch) = view.epoch.clone() else { return };
+        let Some(epoch) = view.epoch.clone() else {
+            return;
+        };
         let generation = view.generation;
-        let _ = self.live.send(Live::Events { generation, epoch, events: events.into() });
-        self.progress.send_replace(Progress { generation, head: view.head });
+        let _ = self.live.send(Live::Events {
+            generation,
+            epoch,
+            events: events.into(),
+        });
+        self.progress.send_replace(Progress {
+            generation,
+            head: view.head,
+        });
     }
 
     /// Rebuilds the view from a snapshot and tells every session to reset.
@@ -180,7 +197,10 @@ impl Shared {
         view.last_ok = Some(Instant::now());
         let generation = view.generation;
         let _ = self.live.send(Live::Resync { generation });
-        self.progress.send_replace(Progress { generation, head: view.head });
+        self.progress.send_replace(Progress {
+            generation,
+            head: view.head,
+        });
     }
 
     /// Records a successful read of the log.
@@ -203,7 +223,10 @@ mod tests {
     #[test]
     fn applied_events_update_objects_and_the_ring() {
         let shared = Shared::new(3);
-        shared.reset(SnapshotRead { meta: meta("e", 0), objects: vec![] });
+        shared.reset(SnapshotRead {
+            meta: meta("e", 0),
+            objects: vec![],
+        });
         shared.apply(vec![
             stored("e", 1, "a", Op::Added),
             stored("e", 2, "b", Op::Added),
@@ -216,7 +239,12 @@ mod tests {
         assert_eq!(names, vec!["b".to_string()]);
         assert_eq!(view.oldest_in_ring(), Seq(2));
         assert!(view.ring_after(Seq(0)).is_none());
-        let after: Vec<u64> = view.ring_after(Seq(2)).into_iter().flatten().map(|e| e.seq().0).collect();
+        let after: Vec<u64> = view
+            .ring_after(Seq(2))
+            .into_iter()
+            .flatten()
+            .map(|e| e.seq().0)
+            .collect();
         assert_eq!(after, vec![3, 4]);
         assert!(view.ring_after(Seq(5)).is_none());
     }
@@ -224,10 +252,16 @@ mod tests {
     #[test]
     fn a_reset_empties_the_ring_and_bumps_the_generation() {
         let shared = Shared::new(10);
-        shared.reset(SnapshotRead { meta: meta("e", 0), objects: vec![] });
+        shared.reset(SnapshotRead {
+            meta: meta("e", 0),
+            objects: vec![],
+        });
         shared.apply(vec![stored("e", 1, "a", Op::Added)]);
         let mut rx = shared.subscribe();
-        shared.reset(SnapshotRead { meta: meta("f", 7), objects: vec![stored("f", 7, "x", Op::Added)] });
+        shared.reset(SnapshotRead {
+            meta: meta("f", 7),
+            objects: vec![stored("f", 7, "x", Op::Added)],
+        });
         let view = shared.read();
         assert_eq!(view.generation(), 2);
         assert_eq!(view.oldest_in_ring(), Seq(8));

@@ -10,8 +10,8 @@
 //! - log errors never end the task: it backs off and retries while sockets stay open.
 
 use crate::state::Shared;
-use kubecast_shared::log::{EventLog, LogError};
 use kubecast_shared::StoredEvent;
+use kubecast_shared::log::{EventLog, LogError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -46,12 +46,21 @@ pub struct Tail<L> {
 
 impl<L: EventLog> Tail<L> {
     pub fn new(log: L, shared: Arc<Shared>) -> Self {
-        Self { log, shared, need_resync: true, backoff: BACKOFF_MIN }
+        Self {
+            log,
+            shared,
+            need_resync: true,
+            backoff: BACKOFF_MIN,
+        }
     }
 
     /// One read (or resync), with back-off after a failure.
     pub async fn step(&mut self) {
-        let result = if self.need_resync { self.resync().await } else { self.follow().await };
+        let result = if self.need_resync {
+            self.resync().await
+        } else {
+            self.follow().await
+        };
         match result {
             Ok(()) => self.backoff = BACKOFF_MIN,
             Err(LogError::Missing) => {
@@ -126,7 +135,11 @@ mod tests {
     #[test]
     fn only_the_contiguous_prefix_of_our_epoch_is_usable() {
         let e = Epoch("e".into());
-        let evs = vec![stored("e", 4, "a", Op::Added), stored("e", 5, "a", Op::Updated), stored("e", 7, "b", Op::Added)];
+        let evs = vec![
+            stored("e", 4, "a", Op::Added),
+            stored("e", 5, "a", Op::Updated),
+            stored("e", 7, "b", Op::Added),
+        ];
         assert_eq!(contiguous_prefix(&evs, &e, 3), 2);
         assert_eq!(contiguous_prefix(&evs, &e, 2), 0);
         let other = vec![stored("f", 4, "a", Op::Added)];

@@ -1,15 +1,22 @@
 //! Test fixtures: events, a `MemoryLog` with a running tail, and a server on a real socket.
 
 use crate::config::FanoutConfig;
-use crate::http::{router, AppState};
-use kubecast_shared::log::{AppendBatch, AppendEntry, EventLog, LogMeta, MemoryLog, SnapshotChange};
+use crate::http::{AppState, router};
+use kubecast_shared::log::{
+    AppendBatch, AppendEntry, EventLog, LogMeta, MemoryLog, SnapshotChange,
+};
 use kubecast_shared::{Epoch, Event, Op, Seq, StoredEvent};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub fn meta(epoch: &str, seq: u64) -> LogMeta {
-    LogMeta { epoch: Epoch(epoch.into()), seq: Seq(seq), fence: 1, created: 0 }
+    LogMeta {
+        epoch: Epoch(epoch.into()),
+        seq: Seq(seq),
+        fence: 1,
+        created: 0,
+    }
 }
 
 pub fn event(epoch: &str, seq: u64, ns: &str, kind: &str, name: &str, op: Op) -> Event {
@@ -37,7 +44,13 @@ fn entry(ev: &Event) -> AppendEntry {
         Op::Deleted => SnapshotChange::Delete(key),
         _ => SnapshotChange::Put(key),
     };
-    AppendEntry { seq: ev.seq, raw: ev.encode(), ns: ev.ns.clone(), kind: ev.kind.clone(), snapshot }
+    AppendEntry {
+        seq: ev.seq,
+        raw: ev.encode(),
+        ns: ev.ns.clone(),
+        kind: ev.kind.clone(),
+        snapshot,
+    }
 }
 
 /// A memory log with a tail following it into an [`AppState`].
@@ -53,11 +66,23 @@ impl Fixture {
     /// A fresh epoch `e1`, a tail that has loaded it, and the given config.
     pub async fn start(retention: usize, config: FanoutConfig) -> Self {
         let log = MemoryLog::new(retention);
-        log.create_epoch(&Epoch("e1".into()), 1).await.expect("epoch");
+        log.create_epoch(&Epoch("e1".into()), 1)
+            .await
+            .expect("epoch");
         let cancel = CancellationToken::new();
         let app = AppState::new(log.clone(), config, cancel.clone());
-        tokio::spawn(crate::tail::run(log.clone(), app.shared.clone(), cancel.child_token()));
-        let fx = Self { log, app, cancel, epoch: "e1".into(), head: 0 };
+        tokio::spawn(crate::tail::run(
+            log.clone(),
+            app.shared.clone(),
+            cancel.child_token(),
+        ));
+        let fx = Self {
+            log,
+            app,
+            cancel,
+            epoch: "e1".into(),
+            head: 0,
+        };
         fx.wait_generation(1).await;
         fx
     }
@@ -71,7 +96,16 @@ impl Fixture {
         let entries: Vec<AppendEntry> = items
             .iter()
             .enumerate()
-            .map(|(i, (ns, kind, name, op))| entry(&event(&self.epoch, self.head + 1 + i as u64, ns, kind, name, *op)))
+            .map(|(i, (ns, kind, name, op))| {
+                entry(&event(
+                    &self.epoch,
+                    self.head + 1 + i as u64,
+                    ns,
+                    kind,
+                    name,
+                    *op,
+                ))
+            })
             .collect();
         let batch = AppendBatch {
             fence: 1,
@@ -85,32 +119,46 @@ impl Fixture {
 
     /// Appends `n` pod updates in namespace `ns`.
     pub async fn append_pods(&mut self, ns: &str, n: usize) {
-        let names: Vec<String> = (0..n).map(|i| format!("pod-{}", self.head as usize + i)).collect();
-        let items: Vec<_> = names.iter().map(|name| (ns, "Pod", name.as_str(), Op::Added)).collect();
+        let names: Vec<String> = (0..n)
+            .map(|i| format!("pod-{}", self.head as usize + i))
+            .collect();
+        let items: Vec<_> = names
+            .iter()
+            .map(|name| (ns, "Pod", name.as_str(), Op::Added))
+            .collect();
         self.append(&items).await;
     }
 
     /// Starts a new epoch in the log (as a producer would after losing it).
     pub async fn new_epoch(&mut self, epoch: &str) {
-        self.log.create_epoch(&Epoch(epoch.into()), 1).await.expect("epoch");
+        self.log
+            .create_epoch(&Epoch(epoch.into()), 1)
+            .await
+            .expect("epoch");
         self.epoch = epoch.into();
         self.head = 0;
     }
 
     pub async fn wait_head(&self, head: u64) {
         let mut progress = self.app.shared.progress();
-        tokio::time::timeout(Duration::from_secs(5), progress.wait_for(|p| p.head.0 >= head))
-            .await
-            .expect("tail caught up in time")
-            .expect("progress channel open");
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            progress.wait_for(|p| p.head.0 >= head),
+        )
+        .await
+        .expect("tail caught up in time")
+        .expect("progress channel open");
     }
 
     pub async fn wait_generation(&self, generation: u64) {
         let mut progress = self.app.shared.progress();
-        tokio::time::timeout(Duration::from_secs(5), progress.wait_for(|p| p.generation >= generation))
-            .await
-            .expect("tail resynced in time")
-            .expect("progress channel open");
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            progress.wait_for(|p| p.generation >= generation),
+        )
+        .await
+        .expect("tail resynced in time")
+        .expect("progress channel open");
     }
 
     pub fn router(&self) -> axum::Router {
@@ -119,12 +167,16 @@ impl Fixture {
 
     /// Serves the router on `127.0.0.1:0`.
     pub async fn serve(&self) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = self.router();
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned()).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(cancel.cancelled_owned())
+                .await;
         });
         addr
     }

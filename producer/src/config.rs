@@ -1,8 +1,8 @@
 //! Producer configuration: the plain [`ProducerConfig`] the library takes, and the clap group
 //! [`ProducerArgs`] the binaries flatten into their arguments.
 
-use crate::watch::NamespaceFilter;
 use crate::lease::{LeaseConfig, Pause};
+use crate::watch::NamespaceFilter;
 use clap::Args;
 use std::time::Duration;
 

@@ -29,9 +29,9 @@ impl LogArgs {
     /// Opens the configured log.
     pub async fn open(&self) -> Result<AnyLog> {
         match &self.redis_url {
-            Some(url) => {
-                Ok(AnyLog::Redis(RedisLog::connect(url, &self.cluster, self.retention_events).await?))
-            }
+            Some(url) => Ok(AnyLog::Redis(
+                RedisLog::connect(url, &self.cluster, self.retention_events).await?,
+            )),
             None => Ok(AnyLog::Memory(MemoryLog::new(self.retention_events))),
         }
     }

@@ -29,7 +29,10 @@ pub fn validate_cluster_name(cluster: &str) -> Result<(), String> {
     if cluster.is_empty() || cluster.len() > 128 {
         return Err("cluster name must be 1..=128 characters".into());
     }
-    if cluster.chars().any(|c| c == '{' || c == '}' || c.is_whitespace()) {
+    if cluster
+        .chars()
+        .any(|c| c == '{' || c == '}' || c.is_whitespace())
+    {
         return Err("cluster name must not contain braces or whitespace".into());
     }
     Ok(())

@@ -19,7 +19,12 @@ impl RedisServer {
     /// Uses `REDIS_URL` when set; otherwise spawns `redis-server` on a free port.
     pub fn start() -> Self {
         if let Ok(url) = std::env::var("REDIS_URL") {
-            return Self { url, port: 0, child: None, data_dir: None };
+            return Self {
+                url,
+                port: 0,
+                child: None,
+                data_dir: None,
+            };
         }
         Self::spawn()
     }
@@ -32,7 +37,8 @@ impl RedisServer {
     /// Spawns a private server that persists every write (AOF, `appendfsync always`), so a
     /// restart keeps all acknowledged data.
     pub fn spawn_persistent() -> Self {
-        let dir = std::env::temp_dir().join(format!("kubecast-redis-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("kubecast-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create a redis data dir");
         Self::spawn_in(Some(dir))
     }
@@ -42,7 +48,12 @@ impl RedisServer {
             let port = free_port();
             if let Some(child) = spawn_on(port, data_dir.as_deref()) {
                 let url = format!("redis://127.0.0.1:{port}/");
-                return Self { url, port, child: Some(child), data_dir };
+                return Self {
+                    url,
+                    port,
+                    child: Some(child),
+                    data_dir,
+                };
             }
         }
         panic!("could not start redis-server (is it installed? scripts/test.sh installs it)");
@@ -70,7 +81,10 @@ impl RedisServer {
 
     /// Kills the server (no persistence: its data is gone) and starts a fresh one on the same port.
     pub fn restart_empty(&mut self) {
-        assert!(self.data_dir.is_none(), "restart_empty is for servers without persistence");
+        assert!(
+            self.data_dir.is_none(),
+            "restart_empty is for servers without persistence"
+        );
         self.restart();
     }
 
@@ -107,8 +121,15 @@ pub fn free_port() -> u16 {
 
 fn spawn_on(port: u16, data_dir: Option<&std::path::Path>) -> Option<Child> {
     let mut cmd = Command::new("redis-server");
-    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-        .args(["--maxmemory-policy", "noeviction"]);
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ])
+    .args(["--maxmemory-policy", "noeviction"]);
     match data_dir {
         Some(dir) => cmd
             .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])

@@ -130,12 +130,16 @@ impl SimCluster {
     /// are unaffected; combine with [`cut_watches`](Self::cut_watches)). Tests use it to change the
     /// cluster while a client cannot watch, e.g. to force a relist after `410 Gone`.
     pub fn refuse_watches(&self, refuse: bool) {
-        self.shared.refuse_watches.store(refuse, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .refuse_watches
+            .store(refuse, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Whether new watches are refused.
     pub fn watches_refused(&self) -> bool {
-        self.shared.refuse_watches.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared
+            .refuse_watches
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The current global resourceVersion.

@@ -32,7 +32,10 @@ fn key_of(event: &Value) -> String {
 
 impl ClientState {
     pub fn new(contiguous: bool) -> Self {
-        Self { contiguous, ..Self::default() }
+        Self {
+            contiguous,
+            ..Self::default()
+        }
     }
 
     /// Replaces the state with a snapshot at `seq` (objects are stored events).
@@ -80,7 +83,11 @@ impl ClientState {
     pub fn objects_of(&self, kinds: &[impl AsRef<str>]) -> BTreeMap<String, Value> {
         self.objects
             .iter()
-            .filter(|(k, _)| kinds.iter().any(|kind| k.starts_with(&format!("{}/", kind.as_ref()))))
+            .filter(|(k, _)| {
+                kinds
+                    .iter()
+                    .any(|kind| k.starts_with(&format!("{}/", kind.as_ref())))
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }

@@ -16,6 +16,11 @@ pub fn compared_kinds() -> Vec<String> {
 /// `Kind/ns/name` → projection of every watched object the simulated cluster holds.
 pub fn cluster_state(cluster: &SimCluster) -> BTreeMap<String, Value> {
     let kinds = compared_kinds();
-    let objects: Vec<_> = cluster.objects().into_iter().filter(|o| kinds.contains(&o.kind)).collect();
-    kubecast_producer::project_all(objects.iter().map(|o| (o.kind.as_str(), &o.value))).expect("the simulated cluster's objects project")
+    let objects: Vec<_> = cluster
+        .objects()
+        .into_iter()
+        .filter(|o| kinds.contains(&o.kind))
+        .collect();
+    kubecast_producer::project_all(objects.iter().map(|o| (o.kind.as_str(), &o.value)))
+        .expect("the simulated cluster's objects project")
 }

@@ -31,6 +31,9 @@ macro_rules! eventually {
 /// Logs to the test output when `KUBECAST_TEST_LOG` is set (e.g. `debug`).
 pub fn init_logging() {
     if let Ok(filter) = std::env::var("KUBECAST_TEST_LOG") {
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     }
 }

@@ -21,7 +21,12 @@ impl PollClient {
         let state = Arc::new(Mutex::new(ClientState::new(contiguous)));
         let stop = CancellationToken::new();
         let base = format!("http://{addr}");
-        let task = tokio::spawn(poll_loop(base, query.to_string(), state.clone(), stop.clone()));
+        let task = tokio::spawn(poll_loop(
+            base,
+            query.to_string(),
+            state.clone(),
+            stop.clone(),
+        ));
         Self { state, stop, task }
     }
 
@@ -36,12 +41,19 @@ impl PollClient {
     }
 }
 
-async fn poll_loop(base: String, query: String, state: Arc<Mutex<ClientState>>, stop: CancellationToken) {
+async fn poll_loop(
+    base: String,
+    query: String,
+    state: Arc<Mutex<ClientState>>,
+    stop: CancellationToken,
+) {
     let http = reqwest::Client::new();
     let mut need_snapshot = true;
     while !stop.is_cancelled() {
         let step = if need_snapshot {
-            fetch_snapshot(&http, &base, &query, &state).await.map(|()| false)
+            fetch_snapshot(&http, &base, &query, &state)
+                .await
+                .map(|()| false)
         } else {
             poll_once(&http, &base, &query, &state).await
         };
@@ -63,10 +75,21 @@ async fn fetch_snapshot(
     query: &str,
     state: &Mutex<ClientState>,
 ) -> anyhow::Result<()> {
-    let snap: Value = http.get(format!("{base}/snapshot?{query}")).send().await?.error_for_status()?.json().await?;
+    let snap: Value = http
+        .get(format!("{base}/snapshot?{query}"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     let objects = snap["objects"].as_array().cloned().unwrap_or_default();
     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-    st.apply_snapshot(snap["epoch"].as_str().unwrap_or_default(), snap["seq"].as_u64().unwrap_or(0), &objects, true);
+    st.apply_snapshot(
+        snap["epoch"].as_str().unwrap_or_default(),
+        snap["seq"].as_u64().unwrap_or(0),
+        &objects,
+        true,
+    );
     Ok(())
 }
 

@@ -12,7 +12,10 @@ use testcontainers::{ContainerAsync, GenericImage};
 pub enum TestRedis {
     External(String),
     Process(RedisServer),
-    Container { url: String, container: Box<ContainerAsync<GenericImage>> },
+    Container {
+        url: String,
+        container: Box<ContainerAsync<GenericImage>>,
+    },
 }
 
 impl TestRedis {
@@ -26,7 +29,9 @@ impl TestRedis {
         if docker_engine_answers() {
             return Self::container().await;
         }
-        panic!("no Redis: set REDIS_URL, install redis-server (scripts/test.sh does), or run a Docker engine");
+        panic!(
+            "no Redis: set REDIS_URL, install redis-server (scripts/test.sh does), or run a Docker engine"
+        );
     }
 
     /// A private server that persists every write, so it can be restarted with its data.
@@ -49,8 +54,14 @@ impl TestRedis {
             .start()
             .await
             .expect("start a redis container");
-        let port = container.get_host_port_ipv4(6379).await.expect("container port");
-        Self::Container { url: format!("redis://127.0.0.1:{port}/"), container: Box::new(container) }
+        let port = container
+            .get_host_port_ipv4(6379)
+            .await
+            .expect("container port");
+        Self::Container {
+            url: format!("redis://127.0.0.1:{port}/"),
+            container: Box::new(container),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -73,12 +84,22 @@ impl TestRedis {
 async fn delete_cluster(url: &str, cluster: &str) {
     let keys = ClusterKeys::new(cluster);
     let client = redis::Client::open(url).expect("redis url");
-    let mut conn = client.get_multiplexed_async_connection().await.expect("connect");
-    let _: () = redis::cmd("DEL").arg(&keys.log).arg(&keys.objects).arg(&keys.meta).query_async(&mut conn).await.expect("DEL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let _: () = redis::cmd("DEL")
+        .arg(&keys.log)
+        .arg(&keys.objects)
+        .arg(&keys.meta)
+        .query_async(&mut conn)
+        .await
+        .expect("DEL");
 }
 
 fn binary_on_path(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
 fn docker_engine_answers() -> bool {

@@ -20,7 +20,10 @@ impl Task {
     where
         F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        Self { cancel, join: tokio::spawn(fut) }
+        Self {
+            cancel,
+            join: tokio::spawn(fut),
+        }
     }
 
     /// Cancels the task and waits (bounded) for it to end; returns its result.
@@ -45,13 +48,20 @@ impl Task {
 
 /// A simulated cluster without automatic churn; tests call `cluster.step()`.
 pub fn quiet_sim_config(seed: u64) -> SimConfig {
-    SimConfig { seed, churn_interval: None, bookmark_interval: Duration::from_millis(500), ..SimConfig::default() }
+    SimConfig {
+        seed,
+        churn_interval: None,
+        bookmark_interval: Duration::from_millis(500),
+        ..SimConfig::default()
+    }
 }
 
 pub async fn start_sim(config: SimConfig) -> (SimServer, CancellationToken) {
     let cancel = CancellationToken::new();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
-    let sim = kubecast_sim::serve(listener, config, cancel.clone()).await.expect("start sim");
+    let sim = kubecast_sim::serve(listener, config, cancel.clone())
+        .await
+        .expect("start sim");
     (sim, cancel)
 }
 
@@ -65,7 +75,11 @@ pub fn kube_client(url: &str) -> kube::Client {
 pub fn simulated_kinds() -> Vec<String> {
     kubecast_producer::kinds::default_names()
         .into_iter()
-        .filter(|kind| kubecast_sim::kinds::KINDS.iter().any(|spec| spec.kind == kind))
+        .filter(|kind| {
+            kubecast_sim::kinds::KINDS
+                .iter()
+                .any(|spec| spec.kind == kind)
+        })
         .collect()
 }
 
@@ -90,7 +104,9 @@ pub fn spawn_producer(sim_url: &str, log: AnyLog, config: ProducerConfig) -> Tas
     let client = kube_client(sim_url);
     let token = cancel.clone();
     Task::spawn(cancel, async move {
-        kubecast_producer::run(client, log, config, token).await.map_err(anyhow::Error::from)
+        kubecast_producer::run(client, log, config, token)
+            .await
+            .map_err(anyhow::Error::from)
     })
 }
 
@@ -106,16 +122,25 @@ pub async fn spawn_fanout(log: AnyLog, config: FanoutConfig) -> Fanout {
     let addr = listener.local_addr().expect("addr").to_string();
     let cancel = CancellationToken::new();
     let token = cancel.clone();
-    let task = Task::spawn(cancel, async move { kubecast_fanout::serve(listener, log, config, token).await });
+    let task = Task::spawn(cancel, async move {
+        kubecast_fanout::serve(listener, log, config, token).await
+    });
     Fanout { addr, task }
 }
 
 pub fn fanout_config(name: &str) -> FanoutConfig {
-    FanoutConfig { server_name: name.to_string(), ..FanoutConfig::default() }
+    FanoutConfig {
+        server_name: name.to_string(),
+        ..FanoutConfig::default()
+    }
 }
 
 pub async fn redis_log(url: &str, cluster: &str, retention: usize) -> AnyLog {
-    AnyLog::Redis(RedisLog::connect(url, cluster, retention).await.expect("connect redis log"))
+    AnyLog::Redis(
+        RedisLog::connect(url, cluster, retention)
+            .await
+            .expect("connect redis log"),
+    )
 }
 
 /// The production topology for one test: a private redis-server, a quiet simulated cluster, one
@@ -131,11 +156,22 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(prefix: &str, seed: u64, replicas: usize) -> Self {
-        Self::start_on(crate::redis::TestRedis::start().await, prefix, seed, replicas).await
+        Self::start_on(
+            crate::redis::TestRedis::start().await,
+            prefix,
+            seed,
+            replicas,
+        )
+        .await
     }
 
     /// Like [`start`](Self::start) on a given Redis.
-    pub async fn start_on(redis: crate::redis::TestRedis, prefix: &str, seed: u64, replicas: usize) -> Self {
+    pub async fn start_on(
+        redis: crate::redis::TestRedis,
+        prefix: &str,
+        seed: u64,
+        replicas: usize,
+    ) -> Self {
         let cluster_name = crate::unique_cluster(prefix);
         let (sim, sim_stop) = start_sim(quiet_sim_config(seed)).await;
         let log = redis_log(redis.url(), &cluster_name, 100_000).await;
@@ -145,7 +181,14 @@ impl Stack {
             let log = redis_log(redis.url(), &cluster_name, 100_000).await;
             fanouts.push(spawn_fanout(log, fanout_config(&format!("replica-{i}"))).await);
         }
-        Self { redis, cluster_name, sim, sim_stop, producer, fanouts }
+        Self {
+            redis,
+            cluster_name,
+            sim,
+            sim_stop,
+            producer,
+            fanouts,
+        }
     }
 
     /// Address of replica `i`.
@@ -177,7 +220,11 @@ impl Stack {
             producer.stop().await.expect("the producer stops cleanly");
         }
         for fanout in self.fanouts.drain(..) {
-            fanout.task.stop().await.expect("a fanout replica stops cleanly");
+            fanout
+                .task
+                .stop()
+                .await
+                .expect("a fanout replica stops cleanly");
         }
         self.sim_stop.cancel();
     }

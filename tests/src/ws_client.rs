@@ -34,7 +34,13 @@ impl WsClient {
     /// Resumes from `state` (sends its epoch and last seq) with an extra `query` (filters).
     pub async fn resume(addr: &str, state: ClientState, query: &str) -> anyhow::Result<Self> {
         let epoch = state.epoch.clone().unwrap_or_default();
-        let q = format!("since={}&epoch={}{}{}", state.last_seq, epoch, if query.is_empty() { "" } else { "&" }, query);
+        let q = format!(
+            "since={}&epoch={}{}{}",
+            state.last_seq,
+            epoch,
+            if query.is_empty() { "" } else { "&" },
+            query
+        );
         Self::connect_with(addr, &q, state).await
     }
 
@@ -42,7 +48,10 @@ impl WsClient {
         let url = format!("ws://{addr}/ws?{query}");
         let (socket, _) = tokio_tungstenite::connect_async(url).await?;
         let (mut sink, mut stream) = socket.split();
-        let seen = Arc::new(Mutex::new(Seen { state, ..Seen::default() }));
+        let seen = Arc::new(Mutex::new(Seen {
+            state,
+            ..Seen::default()
+        }));
         let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
         let seen_task = seen.clone();
         let task = tokio::spawn(async move {

@@ -1,14 +1,14 @@
 //! `GET /events?since=&epoch=&ns=&kinds=&limit=&wait=`: one page of the log after a cursor, with
 //! long-polling. Answers 200 with the page, 410 with a `reset` body when the cursor is unusable.
 
+use super::AppState;
 use super::query::{Params, RawQuery};
 use super::snapshot::push_joined;
-use super::AppState;
-use crate::cursor::{read_page, Page, PageRequest};
+use crate::cursor::{Page, PageRequest, read_page};
 use crate::error::ApiError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use kubecast_shared::log::EventLog;
@@ -39,10 +39,21 @@ pub async fn events<L: EventLog>(
         match read_page(&app.shared, &app.log, req).await? {
             Page::Reset { epoch, seq, reason } => {
                 let body = frames::reset(&epoch, seq, reason);
-                return Ok((StatusCode::GONE, [(header::CONTENT_TYPE, "application/json")], body).into_response());
+                return Ok((
+                    StatusCode::GONE,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response());
             }
-            Page::Events { epoch, events, next, head } => {
-                let waiting = events.is_empty() && Instant::now() < deadline && !app.cancel.is_cancelled();
+            Page::Events {
+                epoch,
+                events,
+                next,
+                head,
+            } => {
+                let waiting =
+                    events.is_empty() && Instant::now() < deadline && !app.cancel.is_cancelled();
                 if !waiting {
                     let raws: Vec<Bytes> = events.into_iter().map(|e| e.raw).collect();
                     return Ok(page_response(&epoch, &raws, next, head));

@@ -8,8 +8,8 @@ mod snapshot;
 
 use crate::config::FanoutConfig;
 use crate::state::Shared;
-use axum::routing::get;
 use axum::Router;
+use axum::routing::get;
 use kubecast_shared::log::EventLog;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;

@@ -2,10 +2,10 @@
 
 use super::AppState;
 use crate::error::ApiError;
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 use kubecast_shared::log::EventLog;
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ pub async fn readyz<L: EventLog>(State(app): State<AppState<L>>) -> Response {
         return ApiError::Unavailable("not caught up with the event log").into_response();
     }
     let view = app.shared.read();
-    Json(serde_json::json!({"status": "ready", "epoch": view.epoch(), "seq": view.head()})).into_response()
+    Json(serde_json::json!({"status": "ready", "epoch": view.epoch(), "seq": view.head()}))
+        .into_response()
 }
 
 /// `GET /`: the minimal live page.
@@ -40,5 +41,8 @@ pub async fn index() -> Html<&'static str> {
 
 /// `GET /kubecast.js`: the browser client (an ES module).
 pub async fn client_js() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], CLIENT_JS)
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        CLIENT_JS,
+    )
 }

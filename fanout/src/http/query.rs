@@ -2,8 +2,8 @@
 //! is validated here, so malformed input becomes a 400 with a JSON body, never a 500.
 
 use crate::error::ApiError;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use kubecast_shared::{Epoch, Filter, Seq};
 use serde::Deserialize;
 use std::time::Duration;
@@ -53,17 +53,33 @@ impl Params {
             None => DEFAULT_LIMIT,
             Some(s) => match positive(s) {
                 Some(n) => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
-                None => return Err(bad(format!("limit: must be a positive integer (got {})", shown(s)))),
+                None => {
+                    return Err(bad(format!(
+                        "limit: must be a positive integer (got {})",
+                        shown(s)
+                    )));
+                }
             },
         };
         let wait = match raw.wait.as_deref() {
             None => Duration::ZERO,
             Some(s) => match non_negative(s) {
                 Some(n) => Duration::from_secs(n).min(MAX_WAIT),
-                None => return Err(bad(format!("wait: must be whole seconds (got {})", shown(s)))),
+                None => {
+                    return Err(bad(format!(
+                        "wait: must be whole seconds (got {})",
+                        shown(s)
+                    )));
+                }
             },
         };
-        Ok(Self { since, epoch, filter, limit, wait })
+        Ok(Self {
+            since,
+            epoch,
+            filter,
+            limit,
+            wait,
+        })
     }
 }
 
@@ -99,7 +115,10 @@ mod tests {
     #[test]
     fn defaults_apply_when_parameters_are_absent() {
         let p = parse("").expect("valid");
-        assert_eq!((p.since, p.epoch, p.limit, p.wait), (None, None, DEFAULT_LIMIT, Duration::ZERO));
+        assert_eq!(
+            (p.since, p.epoch, p.limit, p.wait),
+            (None, None, DEFAULT_LIMIT, Duration::ZERO)
+        );
         assert!(p.filter.is_all());
     }
 
@@ -113,8 +132,22 @@ mod tests {
 
     #[test]
     fn malformed_values_are_refused() {
-        for q in ["since=-1", "since=abc", "since=", "limit=0", "limit=-3", "wait=1.5", "wait=x", "ns=a%20b", "since=1&since=2", "limit=99999999999999999999999"] {
-            assert!(matches!(parse(q), Err(ApiError::BadRequest(_))), "{q} should be refused");
+        for q in [
+            "since=-1",
+            "since=abc",
+            "since=",
+            "limit=0",
+            "limit=-3",
+            "wait=1.5",
+            "wait=x",
+            "ns=a%20b",
+            "since=1&since=2",
+            "limit=99999999999999999999999",
+        ] {
+            assert!(
+                matches!(parse(q), Err(ApiError::BadRequest(_))),
+                "{q} should be refused"
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `GET /snapshot?ns=&kinds=`: the replica's filtered state at its head.
 
-use super::query::{Params, RawQuery};
 use super::AppState;
+use super::query::{Params, RawQuery};
 use crate::error::ApiError;
 use crate::state::Shared;
 use axum::extract::rejection::QueryRejection;
@@ -26,14 +26,23 @@ pub(crate) fn filtered_snapshot(shared: &Shared, filter: &Filter) -> Option<Filt
     let view = shared.read();
     let epoch = view.epoch()?.clone();
     let (mut objects, mut summaries) = (Vec::new(), Vec::new());
-    for obj in view.objects().filter(|o| filter.matches(&o.head.ns, &o.head.kind)) {
+    for obj in view
+        .objects()
+        .filter(|o| filter.matches(&o.head.ns, &o.head.kind))
+    {
         if obj.head.op == Op::Summary {
             summaries.push(obj.raw.clone());
         } else {
             objects.push(obj.raw.clone());
         }
     }
-    Some(FilteredSnapshot { epoch, seq: view.head(), generation: view.generation(), objects, summaries })
+    Some(FilteredSnapshot {
+        epoch,
+        seq: view.head(),
+        generation: view.generation(),
+        objects,
+        summaries,
+    })
 }
 
 pub async fn snapshot<L: EventLog>(
@@ -41,8 +50,9 @@ pub async fn snapshot<L: EventLog>(
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query)?;
-    let snap = filtered_snapshot(&app.shared, &params.filter)
-        .ok_or(ApiError::Unavailable("the replica has not loaded the log yet"))?;
+    let snap = filtered_snapshot(&app.shared, &params.filter).ok_or(ApiError::Unavailable(
+        "the replica has not loaded the log yet",
+    ))?;
     let mut body = String::with_capacity(256);
     body.push_str(r#"{"epoch":"#);
     body.push_str(&serde_json::Value::from(snap.epoch.as_str()).to_string());

@@ -1,9 +1,9 @@
 //! Route tests driven with `oneshot` against a router over a `MemoryLog` followed by a real tail.
 
-use crate::testkit::{test_config, Fixture};
+use crate::testkit::{Fixture, test_config};
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use kubecast_shared::Op;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -19,7 +19,9 @@ async fn get_raw(router: Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
     (status, content_type, body.to_vec())
 }
 
@@ -29,7 +31,12 @@ async fn get(router: Router, uri: &str) -> (StatusCode, Value) {
 }
 
 fn seqs(page: &Value) -> Vec<u64> {
-    page["events"].as_array().expect("events").iter().map(|e| e["seq"].as_u64().expect("seq")).collect()
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect()
 }
 
 #[tokio::test]
@@ -39,7 +46,10 @@ async fn event_pages_follow_next_and_report_the_head() {
     let (status, page) = get(fx.router(), "/events?since=0&epoch=e1&limit=4").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seqs(&page), vec![1, 2, 3, 4]);
-    assert_eq!((page["next"].as_u64(), page["head"].as_u64()), (Some(4), Some(10)));
+    assert_eq!(
+        (page["next"].as_u64(), page["head"].as_u64()),
+        (Some(4), Some(10))
+    );
     assert_eq!(page["epoch"], "e1");
     let (_, page) = get(fx.router(), "/events?since=8&epoch=e1&limit=4").await;
     assert_eq!(seqs(&page), vec![9, 10]);
@@ -67,18 +77,27 @@ async fn a_filtered_poll_still_advances_next() {
 
 #[tokio::test]
 async fn cursors_older_than_the_ring_are_read_from_the_log() {
-    let config = crate::FanoutConfig { ring_capacity: 5, ..test_config() };
+    let config = crate::FanoutConfig {
+        ring_capacity: 5,
+        ..test_config()
+    };
     let mut fx = Fixture::start(1000, config).await;
     fx.append_pods("shop", 20).await;
     let (status, page) = get(fx.router(), "/events?since=2&epoch=e1&limit=3").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seqs(&page), vec![3, 4, 5]);
-    assert_eq!((page["next"].as_u64(), page["head"].as_u64()), (Some(5), Some(20)));
+    assert_eq!(
+        (page["next"].as_u64(), page["head"].as_u64()),
+        (Some(5), Some(20))
+    );
 }
 
 #[tokio::test]
 async fn unusable_cursors_get_a_410_reset() {
-    let config = crate::FanoutConfig { ring_capacity: 5, ..test_config() };
+    let config = crate::FanoutConfig {
+        ring_capacity: 5,
+        ..test_config()
+    };
     let mut fx = Fixture::start(5, config).await;
     fx.append_pods("shop", 20).await;
     let cases = [
@@ -92,7 +111,10 @@ async fn unusable_cursors_get_a_410_reset() {
         assert_eq!(status, StatusCode::GONE, "{uri}");
         assert_eq!(body["type"], "reset");
         assert_eq!(body["reason"], reason, "{uri}");
-        assert_eq!((body["epoch"].as_str(), body["seq"].as_u64()), (Some("e1"), Some(20)));
+        assert_eq!(
+            (body["epoch"].as_str(), body["seq"].as_u64()),
+            (Some("e1"), Some(20))
+        );
     }
 }
 
@@ -100,9 +122,21 @@ async fn unusable_cursors_get_a_410_reset() {
 async fn malformed_queries_get_a_400_json_error() {
     let fx = Fixture::default().await;
     let cases = [
-        "since=-1", "since=abc", "since=", "since=1.5", "since=99999999999999999999999", "limit=0",
-        "limit=-5", "limit=ten", "limit=99999999999999999999999", "wait=-1", "wait=2.5", "wait=soon",
-        "ns=a%20b", "kinds=Pod%22", "since=1&since=2",
+        "since=-1",
+        "since=abc",
+        "since=",
+        "since=1.5",
+        "since=99999999999999999999999",
+        "limit=0",
+        "limit=-5",
+        "limit=ten",
+        "limit=99999999999999999999999",
+        "wait=-1",
+        "wait=2.5",
+        "wait=soon",
+        "ns=a%20b",
+        "kinds=Pod%22",
+        "since=1&since=2",
     ];
     for q in cases {
         for path in ["/events", "/snapshot", "/ws"] {
@@ -145,9 +179,17 @@ async fn the_snapshot_is_filtered_and_carries_summaries_separately() {
     .await;
     let (status, snap) = get(fx.router(), "/snapshot?ns=shop&kinds=Pod").await;
     assert_eq!(status, StatusCode::OK);
-    let names: Vec<&str> = snap["objects"].as_array().expect("objects").iter().filter_map(|o| o["name"].as_str()).collect();
+    let names: Vec<&str> = snap["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
     assert_eq!(names, vec!["a"]);
-    assert_eq!((snap["epoch"].as_str(), snap["seq"].as_u64()), (Some("e1"), Some(6)));
+    assert_eq!(
+        (snap["epoch"].as_str(), snap["seq"].as_u64()),
+        (Some("e1"), Some(6))
+    );
     let (_, snap) = get(fx.router(), "/snapshot?ns=shop").await;
     assert_eq!(snap["objects"].as_array().map(Vec::len), Some(2));
     assert_eq!(snap["summaries"].as_array().map(Vec::len), Some(1));
@@ -160,7 +202,10 @@ async fn probes_and_the_live_page_are_served() {
     assert_eq!(get(fx.router(), "/readyz").await.0, StatusCode::OK);
     let (status, content_type, _) = get_raw(fx.router(), "/kubecast.js").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("text/javascript"), "{content_type}");
+    assert!(
+        content_type.starts_with("text/javascript"),
+        "{content_type}"
+    );
     let (status, content_type, _) = get_raw(fx.router(), "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"));
@@ -172,14 +217,24 @@ async fn probes_and_the_live_page_are_served() {
 
 #[tokio::test]
 async fn readiness_waits_for_the_tail_to_load_the_log() {
-    let app = crate::AppState::new(kubecast_shared::log::MemoryLog::new(10), test_config(), Default::default());
+    let app = crate::AppState::new(
+        kubecast_shared::log::MemoryLog::new(10),
+        test_config(),
+        Default::default(),
+    );
     let (status, _) = get(crate::router(app), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 fn query_string() -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        Just("since"), Just("epoch"), Just("ns"), Just("kinds"), Just("limit"), Just("wait"), Just("x")
+        Just("since"),
+        Just("epoch"),
+        Just("ns"),
+        Just("kinds"),
+        Just("limit"),
+        Just("wait"),
+        Just("x")
     ];
     let value = prop_oneof![
         "[0-9]{0,25}",
@@ -188,7 +243,11 @@ fn query_string() -> impl Strategy<Value = String> {
         Just("18446744073709551615".to_string()),
     ];
     prop::collection::vec((key, value), 0..5).prop_map(|pairs| {
-        pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
     })
 }
 

@@ -4,17 +4,17 @@
 mod session;
 
 use crate::error::ApiError;
-use crate::http::query::{Params, RawQuery};
 use crate::http::AppState;
+use crate::http::query::{Params, RawQuery};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use kubecast_shared::log::EventLog;
 use std::time::Duration;
 
-pub use session::{Session, CLOSE_DRAINING, CLOSE_TOO_SLOW};
+pub use session::{CLOSE_DRAINING, CLOSE_TOO_SLOW, Session};
 
 /// Largest message a client may send; anything bigger closes the socket (1009).
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
@@ -25,7 +25,9 @@ pub async fn upgrade<L: EventLog>(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query)?;
-    let ws = ws.map_err(|e| ApiError::BadRequest(format!("websocket upgrade required: {}", e.body_text())))?;
+    let ws = ws.map_err(|e| {
+        ApiError::BadRequest(format!("websocket upgrade required: {}", e.body_text()))
+    })?;
     if app.cancel.is_cancelled() {
         return Err(ApiError::Unavailable("draining"));
     }
@@ -44,12 +46,17 @@ pub async fn upgrade<L: EventLog>(
 }
 
 /// Waits (bounded) for the tail to load the log, so `hello` has an epoch to announce.
-async fn wait_for_epoch<L: EventLog>(app: &AppState<L>, patience: Duration) -> Result<(), ApiError> {
+async fn wait_for_epoch<L: EventLog>(
+    app: &AppState<L>,
+    patience: Duration,
+) -> Result<(), ApiError> {
     let mut progress = app.shared.progress();
     let loaded = |p: &crate::state::Progress| p.generation > 0;
     match tokio::time::timeout(patience, progress.wait_for(loaded)).await {
         Ok(Ok(_)) => Ok(()),
-        _ => Err(ApiError::Unavailable("the replica has not loaded the log yet")),
+        _ => Err(ApiError::Unavailable(
+            "the replica has not loaded the log yet",
+        )),
     }
 }
 

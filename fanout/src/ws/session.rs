@@ -8,16 +8,16 @@
 //! - a resync of the view (new generation) always reaches the client as `reset` + snapshot;
 //! - a client that cannot keep up is closed with 4008, never skipped; shutdown closes with 1001.
 
-use crate::cursor::{read_page, Page, PageRequest};
+use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
-use crate::http::{filtered_snapshot, AppState};
+use crate::http::{AppState, filtered_snapshot};
 use crate::state::Live;
 use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use kubecast_shared::log::EventLog;
-use kubecast_shared::protocol::frames;
 use kubecast_shared::protocol::ClientFrame;
+use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Filter, Seq};
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
@@ -77,8 +77,15 @@ impl<L: EventLog> Session<L> {
         };
         if let End::Close(code, reason) = end {
             tracing::debug!(code, reason, "closing websocket");
-            let frame = CloseFrame { code, reason: reason.into() };
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                sink.send(Message::Close(Some(frame))),
+            )
+            .await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
     }
@@ -91,14 +98,20 @@ impl<L: EventLog> Session<L> {
         let mut rx = self.app.shared.subscribe();
         let head = {
             let view = self.app.shared.read();
-            let Some(epoch) = view.epoch() else { return Err(End::Close(CLOSE_TRY_LATER, "not ready")) };
+            let Some(epoch) = view.epoch() else {
+                return Err(End::Close(CLOSE_TRY_LATER, "not ready"));
+            };
             self.epoch = epoch.clone();
             self.generation = view.generation();
             view.head()
         };
         let config = self.app.config.clone();
         let heartbeat_ms = config.heartbeat.as_millis() as u64;
-        send(sink, frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms)).await?;
+        send(
+            sink,
+            frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms),
+        )
+        .await?;
         self.catch_up(sink).await?;
         let start = tokio::time::Instant::now() + config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
@@ -125,7 +138,9 @@ impl<L: EventLog> Session<L> {
     /// Replays the missed events after `since`, or sends a snapshot (after a reset if `since`
     /// cannot be resumed).
     async fn catch_up<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
-        let Some(since) = self.since else { return self.send_snapshot(sink).await };
+        let Some(since) = self.since else {
+            return self.send_snapshot(sink).await;
+        };
         let mut cursor = since;
         let mut epoch = self.requested_epoch.clone();
         loop {
@@ -145,9 +160,18 @@ impl<L: EventLog> Session<L> {
                     send(sink, frames::reset(&epoch, seq, reason)).await?;
                     return self.send_snapshot(sink).await;
                 }
-                Ok(Page::Events { epoch: page_epoch, events, next, head }) => {
+                Ok(Page::Events {
+                    epoch: page_epoch,
+                    events,
+                    next,
+                    head,
+                }) => {
                     if !events.is_empty() {
-                        send(sink, frames::events(&page_epoch, events.iter().map(|e| &e.raw))).await?;
+                        send(
+                            sink,
+                            frames::events(&page_epoch, events.iter().map(|e| &e.raw)),
+                        )
+                        .await?;
                     }
                     let stalled = next == cursor;
                     self.epoch = page_epoch.clone();
@@ -180,7 +204,11 @@ impl<L: EventLog> Session<L> {
         for (i, objects) in parts.into_iter().enumerate() {
             let last = i + 1 == count;
             let summaries: &[Bytes] = if last { &snap.summaries } else { &[] };
-            send(sink, frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, last)).await?;
+            send(
+                sink,
+                frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, last),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -189,7 +217,10 @@ impl<L: EventLog> Session<L> {
     async fn resync<S: Sink<Message> + Unpin>(&mut self, sink: &mut S, reason: &str) -> Step {
         let (epoch, seq) = {
             let view = self.app.shared.read();
-            (view.epoch().cloned().unwrap_or_else(|| self.epoch.clone()), view.head())
+            (
+                view.epoch().cloned().unwrap_or_else(|| self.epoch.clone()),
+                view.head(),
+            )
         };
         send(sink, frames::reset(&epoch, seq, reason)).await?;
         self.send_snapshot(sink).await
@@ -199,7 +230,11 @@ impl<L: EventLog> Session<L> {
         let text = match msg {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                return send(sink, frames::error("bad_message", "binary messages are not supported")).await;
+                return send(
+                    sink,
+                    frames::error("bad_message", "binary messages are not supported"),
+                )
+                .await;
             }
             Message::Close(_) => return Err(End::ClientGone),
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
@@ -239,15 +274,21 @@ impl<L: EventLog> Session<L> {
         for live in batches {
             let (generation, events) = match live {
                 Live::Resync { generation } => (generation, None),
-                Live::Events { generation, events, .. } => (generation, Some(events)),
+                Live::Events {
+                    generation, events, ..
+                } => (generation, Some(events)),
             };
             if generation < self.generation {
                 continue;
             }
-            let gap = events.as_ref().and_then(|evs| evs.iter().find(|e| e.seq() > self.last)).is_some_and(|e| e.seq() != self.last.next());
+            let gap = events
+                .as_ref()
+                .and_then(|evs| evs.iter().find(|e| e.seq() > self.last))
+                .is_some_and(|e| e.seq() != self.last.next());
             if generation > self.generation || gap {
                 self.flush(sink, &mut out).await?;
-                self.resync(sink, if gap { "gap" } else { "resync" }).await?;
+                self.resync(sink, if gap { "gap" } else { "resync" })
+                    .await?;
                 continue;
             }
             for ev in events.iter().flat_map(|evs| evs.iter()) {

@@ -8,10 +8,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(addr: SocketAddr, query: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?{query}")).await.expect("connect");
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?{query}"))
+        .await
+        .expect("connect");
     ws
 }
 
@@ -45,7 +48,12 @@ async fn send(ws: &mut Ws, text: &str) {
 }
 
 fn seqs(frame: &Value) -> Vec<u64> {
-    frame["events"].as_array().expect("events").iter().map(|e| e["seq"].as_u64().expect("seq")).collect()
+    frame["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect()
 }
 
 /// Collects `events` frames until `last` was seen; returns every seq in arrival order.
@@ -66,10 +74,31 @@ async fn a_new_client_gets_hello_and_a_snapshot_then_live_events_in_order() {
     let addr = fx.serve().await;
     let mut ws = connect(addr, "").await;
     let hello = next_frame(&mut ws).await;
-    assert_eq!((hello["type"].as_str(), hello["epoch"].as_str(), hello["seq"].as_u64()), (Some("hello"), Some("e1"), Some(3)));
-    assert_eq!((hello["server"].as_str(), hello["protocol"].as_u64(), hello["heartbeat_ms"].as_u64()), (Some("test"), Some(1), Some(200)));
+    assert_eq!(
+        (
+            hello["type"].as_str(),
+            hello["epoch"].as_str(),
+            hello["seq"].as_u64()
+        ),
+        (Some("hello"), Some("e1"), Some(3))
+    );
+    assert_eq!(
+        (
+            hello["server"].as_str(),
+            hello["protocol"].as_u64(),
+            hello["heartbeat_ms"].as_u64()
+        ),
+        (Some("test"), Some(1), Some(200))
+    );
     let snap = next_frame(&mut ws).await;
-    assert_eq!((snap["type"].as_str(), snap["seq"].as_u64(), snap["last"].as_bool()), (Some("snapshot"), Some(3), Some(true)));
+    assert_eq!(
+        (
+            snap["type"].as_str(),
+            snap["seq"].as_u64(),
+            snap["last"].as_bool()
+        ),
+        (Some("snapshot"), Some(3), Some(true))
+    );
     assert_eq!(snap["objects"].as_array().map(Vec::len), Some(3));
     fx.append_pods("shop", 2).await;
     fx.append_pods("shop", 3).await;
@@ -90,13 +119,19 @@ async fn resuming_with_since_gets_exactly_the_missed_events_then_live_ones() {
 
 #[tokio::test]
 async fn a_cursor_older_than_the_ring_is_replayed_from_the_log() {
-    let config = crate::FanoutConfig { ring_capacity: 2, ..crate::testkit::test_config() };
+    let config = crate::FanoutConfig {
+        ring_capacity: 2,
+        ..crate::testkit::test_config()
+    };
     let mut fx = Fixture::start(1000, config).await;
     fx.append_pods("shop", 10).await;
     let addr = fx.serve().await;
     let mut ws = connect(addr, "since=1&epoch=e1").await;
     assert_eq!(next_frame(&mut ws).await["type"], "hello");
-    assert_eq!(events_until(&mut ws, 10).await, (2..=10).collect::<Vec<_>>());
+    assert_eq!(
+        events_until(&mut ws, 10).await,
+        (2..=10).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -107,10 +142,20 @@ async fn a_cursor_from_another_epoch_gets_a_reset_and_a_snapshot() {
     let mut ws = connect(addr, "since=2&epoch=gone").await;
     assert_eq!(next_frame(&mut ws).await["type"], "hello");
     let reset = next_frame(&mut ws).await;
-    assert_eq!((reset["type"].as_str(), reset["epoch"].as_str(), reset["seq"].as_u64()), (Some("reset"), Some("e1"), Some(4)));
+    assert_eq!(
+        (
+            reset["type"].as_str(),
+            reset["epoch"].as_str(),
+            reset["seq"].as_u64()
+        ),
+        (Some("reset"), Some("e1"), Some(4))
+    );
     assert_eq!(reset["reason"], "epoch");
     let snap = next_frame(&mut ws).await;
-    assert_eq!((snap["type"].as_str(), snap["seq"].as_u64()), (Some("snapshot"), Some(4)));
+    assert_eq!(
+        (snap["type"].as_str(), snap["seq"].as_u64()),
+        (Some("snapshot"), Some(4))
+    );
 }
 
 #[tokio::test]
@@ -152,24 +197,41 @@ async fn ping_gets_pong_and_a_malformed_message_gets_an_error_frame() {
     assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
     send(&mut ws, r#"{"type":"ping"}"#).await;
     assert_eq!(next_frame(&mut ws).await["type"], "pong");
-    for bad in ["not json", r#"{"type":"launch"}"#, r#"{"type":"subscribe","ns":["a b"]}"#] {
+    for bad in [
+        "not json",
+        r#"{"type":"launch"}"#,
+        r#"{"type":"subscribe","ns":["a b"]}"#,
+    ] {
         send(&mut ws, bad).await;
         let error = next_frame(&mut ws).await;
         assert_eq!(error["type"], "error", "{bad}");
         assert!(error["code"].is_string() && error["message"].is_string());
     }
     send(&mut ws, r#"{"type":"ping"}"#).await;
-    assert_eq!(next_frame(&mut ws).await["type"], "pong", "the connection stays up");
+    assert_eq!(
+        next_frame(&mut ws).await["type"],
+        "pong",
+        "the connection stays up"
+    );
 }
 
 #[tokio::test]
 async fn subscribe_replaces_the_filter_and_answers_with_a_snapshot() {
     let mut fx = Fixture::default().await;
-    fx.append(&[("shop", "Pod", "a", Op::Added), ("web", "Pod", "b", Op::Added)]).await;
+    fx.append(&[
+        ("shop", "Pod", "a", Op::Added),
+        ("web", "Pod", "b", Op::Added),
+    ])
+    .await;
     let addr = fx.serve().await;
     let mut ws = connect(addr, "").await;
     assert_eq!(next_frame(&mut ws).await["type"], "hello");
-    assert_eq!(next_frame(&mut ws).await["objects"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        next_frame(&mut ws).await["objects"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     send(&mut ws, r#"{"type":"subscribe","ns":["web"]}"#).await;
     let snap = next_frame(&mut ws).await;
     assert_eq!(snap["type"], "snapshot");
@@ -190,9 +252,19 @@ async fn an_epoch_change_in_the_log_resets_every_client() {
     fx.new_epoch("e2").await;
     fx.append(&[("shop", "Pod", "fresh", Op::Added)]).await;
     let reset = next_frame(&mut ws).await;
-    assert_eq!((reset["type"].as_str(), reset["epoch"].as_str()), (Some("reset"), Some("e2")));
+    assert_eq!(
+        (reset["type"].as_str(), reset["epoch"].as_str()),
+        (Some("reset"), Some("e2"))
+    );
     let snap = next_frame(&mut ws).await;
-    assert_eq!((snap["type"].as_str(), snap["epoch"].as_str(), snap["seq"].as_u64()), (Some("snapshot"), Some("e2"), Some(1)));
+    assert_eq!(
+        (
+            snap["type"].as_str(),
+            snap["epoch"].as_str(),
+            snap["seq"].as_u64()
+        ),
+        (Some("snapshot"), Some("e2"), Some(1))
+    );
     assert_eq!(snap["objects"][0]["name"], "fresh");
 }
 
@@ -219,11 +291,14 @@ async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
     let mut fx = Fixture::default().await;
     let (gate, gate_rx) = tokio::sync::watch::channel(true);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<AxumMessage>();
-    let sink = Box::pin(futures::sink::unfold((out_tx, gate_rx), |(tx, mut gate), msg: AxumMessage| async move {
-        let _ = gate.wait_for(|open| *open).await;
-        let _ = tx.send(msg);
-        Ok::<_, std::convert::Infallible>((tx, gate))
-    }));
+    let sink = Box::pin(futures::sink::unfold(
+        (out_tx, gate_rx),
+        |(tx, mut gate), msg: AxumMessage| async move {
+            let _ = gate.wait_for(|open| *open).await;
+            let _ = tx.send(msg);
+            Ok::<_, std::convert::Infallible>((tx, gate))
+        },
+    ));
     let stream = futures::stream::pending::<Result<AxumMessage, std::convert::Infallible>>();
     let params = crate::http::query::Params {
         since: None,
@@ -240,7 +315,10 @@ async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
         fx.append_pods("shop", 1).await;
     }
     gate.send_replace(true);
-    tokio::time::timeout(Duration::from_secs(5), session).await.expect("session ended").expect("no panic");
+    tokio::time::timeout(Duration::from_secs(5), session)
+        .await
+        .expect("session ended")
+        .expect("no panic");
     let mut close = None;
     while let Ok(msg) = out_rx.try_recv() {
         if let AxumMessage::Close(frame) = msg {

@@ -69,7 +69,8 @@ impl Aggregator {
                 .record(&life.ns, life.workload.as_deref(), life.at_ms);
         }
         let rates = self.churn.rates(now_ms);
-        let summaries: BTreeMap<(String, String), Value> = index.with_facts(|facts| summarize(facts, &rates));
+        let summaries: BTreeMap<(String, String), Value> =
+            index.with_facts(|facts| summarize(facts, &rates));
         let mut keys = index.set_summaries(summaries);
         for signal in self.churn.signals(now_ms) {
             keys.push(index.push_churn(&signal.ns, &signal.workload, signal.obj(), now_ms));

@@ -314,10 +314,17 @@ impl Index {
             return self.relink_endpoints(&key, prev_service, service);
         }
         let owner = match self.latest.get(&*key) {
-            Some(e) if prev.as_ref().is_some_and(|prev| prev.controller == e.controller) => {
+            Some(e)
+                if prev
+                    .as_ref()
+                    .is_some_and(|prev| prev.controller == e.controller) =>
+            {
                 return vec![key.to_string()];
             }
-            Some(e) => e.controller.as_ref().map(|c| render::owner_key(&e.id.ns, c)),
+            Some(e) => e
+                .controller
+                .as_ref()
+                .map(|c| render::owner_key(&e.id.ns, c)),
             None => None,
         };
         let Some(prev) = prev else {
@@ -486,7 +493,11 @@ impl Index {
             }
             if let Some(s) = self.summaries.get(key) {
                 let obj = Obj::encode(&s.obj);
-                if self.published.get(key.as_str()).is_none_or(|old| old.obj != obj) {
+                if self
+                    .published
+                    .get(key.as_str())
+                    .is_none_or(|old| old.obj != obj)
+                {
                     let id = Arc::new(Ident {
                         kind: SUMMARY_KIND.into(),
                         ns: s.ns.as_str().into(),
@@ -497,7 +508,10 @@ impl Index {
                 }
                 continue;
             }
-            match (self.latest.get(key.as_str()), self.published.get(key.as_str())) {
+            match (
+                self.latest.get(key.as_str()),
+                self.published.get(key.as_str()),
+            ) {
                 (Some(entry), _) if is_internal(&entry.id.kind) => {}
                 (Some(entry), None) if self.is_held(entry, now_ms) => {
                     let release = entry.born_ms + self.min_pod_lifetime_ms;

@@ -37,7 +37,12 @@ impl EventLog for AnyLog {
         dispatch!(self, log => log.read_range(after, limit))
     }
 
-    async fn wait_after(&self, after: Seq, limit: usize, block: Duration) -> Result<Vec<StoredEvent>> {
+    async fn wait_after(
+        &self,
+        after: Seq,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<StoredEvent>> {
         dispatch!(self, log => log.wait_after(after, limit, block))
     }
 

@@ -17,12 +17,27 @@ fn event(epoch: &Epoch, seq: u64, name: &str, op: Op) -> AppendEntry {
         obj: Some(serde_json::json!({"n": seq})),
     };
     let key = ev.key();
-    let snapshot = if op == Op::Deleted { SnapshotChange::Delete(key) } else { SnapshotChange::Put(key) };
-    AppendEntry { seq: Seq(seq), raw: ev.encode(), ns: ev.ns, kind: ev.kind, snapshot }
+    let snapshot = if op == Op::Deleted {
+        SnapshotChange::Delete(key)
+    } else {
+        SnapshotChange::Put(key)
+    };
+    AppendEntry {
+        seq: Seq(seq),
+        raw: ev.encode(),
+        ns: ev.ns,
+        kind: ev.kind,
+        snapshot,
+    }
 }
 
 fn batch(epoch: &Epoch, fence: Fence, head: u64, entries: Vec<AppendEntry>) -> AppendBatch {
-    AppendBatch { fence, epoch: epoch.clone(), expected_head: Seq(head), entries }
+    AppendBatch {
+        fence,
+        epoch: epoch.clone(),
+        expected_head: Seq(head),
+        entries,
+    }
 }
 
 async fn with_logs<F, Fut>(max_len: usize, check: F)
@@ -32,7 +47,9 @@ where
 {
     check(AnyLog::Memory(MemoryLog::new(max_len))).await;
     let server = RedisServer::start();
-    let log = RedisLog::connect(&server.url, &unique_cluster("conf"), max_len).await.expect("connect");
+    let log = RedisLog::connect(&server.url, &unique_cluster("conf"), max_len)
+        .await
+        .expect("connect");
     check(AnyLog::Redis(log)).await;
 }
 
@@ -43,8 +60,15 @@ async fn appended_events_read_back_in_order_with_the_snapshot() {
         let ep = Epoch::generate();
         log.create_epoch(&ep, 1).await.expect("epoch");
         let entries = vec![event(&ep, 1, "a", Op::Added), event(&ep, 2, "b", Op::Added)];
-        assert_eq!(log.append(&batch(&ep, 1, 0, entries)).await.expect("append"), Seq(2));
-        log.append(&batch(&ep, 1, 2, vec![event(&ep, 3, "a", Op::Deleted)])).await.expect("append");
+        assert_eq!(
+            log.append(&batch(&ep, 1, 0, entries))
+                .await
+                .expect("append"),
+            Seq(2)
+        );
+        log.append(&batch(&ep, 1, 2, vec![event(&ep, 3, "a", Op::Deleted)]))
+            .await
+            .expect("append");
         let page = log.read_range(Seq(1), 10).await.expect("range");
         assert_eq!(page.meta.seq, Seq(3));
         assert_eq!(page.oldest, Some(Seq(1)));
@@ -63,12 +87,33 @@ async fn a_stale_fence_is_refused_and_a_newer_one_takes_over() {
     with_logs(1000, |log| async move {
         let ep = Epoch::generate();
         log.create_epoch(&ep, 5).await.expect("epoch");
-        let stale = log.append(&batch(&ep, 4, 0, vec![event(&ep, 1, "a", Op::Added)])).await;
-        assert!(matches!(stale, Err(LogError::StaleFence { ours: 4, current: 5 })), "{stale:?}");
-        log.append(&batch(&ep, 6, 0, vec![event(&ep, 1, "a", Op::Added)])).await.expect("newer");
-        let old = log.append(&batch(&ep, 5, 1, vec![event(&ep, 2, "a", Op::Updated)])).await;
-        assert!(matches!(old, Err(LogError::StaleFence { current: 6, .. })), "{old:?}");
-        assert!(matches!(log.create_epoch(&Epoch::generate(), 5).await, Err(LogError::StaleFence { .. })));
+        let stale = log
+            .append(&batch(&ep, 4, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await;
+        assert!(
+            matches!(
+                stale,
+                Err(LogError::StaleFence {
+                    ours: 4,
+                    current: 5
+                })
+            ),
+            "{stale:?}"
+        );
+        log.append(&batch(&ep, 6, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await
+            .expect("newer");
+        let old = log
+            .append(&batch(&ep, 5, 1, vec![event(&ep, 2, "a", Op::Updated)]))
+            .await;
+        assert!(
+            matches!(old, Err(LogError::StaleFence { current: 6, .. })),
+            "{old:?}"
+        );
+        assert!(matches!(
+            log.create_epoch(&Epoch::generate(), 5).await,
+            Err(LogError::StaleFence { .. })
+        ));
         assert_eq!(log.meta().await.expect("meta").expect("exists").seq, Seq(1));
     })
     .await;
@@ -79,14 +124,33 @@ async fn a_wrong_expected_head_or_seq_is_refused_and_nothing_is_written() {
     with_logs(1000, |log| async move {
         let ep = Epoch::generate();
         log.create_epoch(&ep, 1).await.expect("epoch");
-        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)])).await.expect("append");
-        let replay = log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)])).await;
-        assert!(matches!(replay, Err(LogError::HeadMismatch { actual: Seq(1), .. })), "{replay:?}");
-        let gap = log.append(&batch(&ep, 1, 1, vec![event(&ep, 3, "a", Op::Updated)])).await;
+        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await
+            .expect("append");
+        let replay = log
+            .append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await;
+        assert!(
+            matches!(replay, Err(LogError::HeadMismatch { actual: Seq(1), .. })),
+            "{replay:?}"
+        );
+        let gap = log
+            .append(&batch(&ep, 1, 1, vec![event(&ep, 3, "a", Op::Updated)]))
+            .await;
         assert!(matches!(gap, Err(LogError::NonContiguous)), "{gap:?}");
         let other = Epoch::generate();
-        let wrong_epoch = log.append(&batch(&other, 1, 1, vec![event(&other, 2, "a", Op::Updated)])).await;
-        assert!(matches!(wrong_epoch, Err(LogError::EpochMismatch { .. })), "{wrong_epoch:?}");
+        let wrong_epoch = log
+            .append(&batch(
+                &other,
+                1,
+                1,
+                vec![event(&other, 2, "a", Op::Updated)],
+            ))
+            .await;
+        assert!(
+            matches!(wrong_epoch, Err(LogError::EpochMismatch { .. })),
+            "{wrong_epoch:?}"
+        );
         let page = log.read_range(Seq(0), 10).await.expect("range");
         assert_eq!(page.events.len(), 1, "refused appends wrote nothing");
     })
@@ -98,13 +162,23 @@ async fn a_new_epoch_drops_the_previous_log_and_snapshot() {
     with_logs(1000, |log| async move {
         let ep = Epoch::generate();
         log.create_epoch(&ep, 1).await.expect("epoch");
-        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)])).await.expect("append");
+        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await
+            .expect("append");
         let next = Epoch::generate();
         let meta = log.create_epoch(&next, 1).await.expect("epoch");
         assert_eq!((meta.epoch.clone(), meta.seq), (next.clone(), Seq(0)));
         assert!(log.snapshot().await.expect("snap").objects.is_empty());
-        assert!(log.read_range(Seq(0), 10).await.expect("range").events.is_empty());
-        let stale_epoch = log.append(&batch(&ep, 1, 1, vec![event(&ep, 2, "a", Op::Updated)])).await;
+        assert!(
+            log.read_range(Seq(0), 10)
+                .await
+                .expect("range")
+                .events
+                .is_empty()
+        );
+        let stale_epoch = log
+            .append(&batch(&ep, 1, 1, vec![event(&ep, 2, "a", Op::Updated)]))
+            .await;
         assert!(matches!(stale_epoch, Err(LogError::EpochMismatch { .. })));
     })
     .await;
@@ -114,9 +188,17 @@ async fn a_new_epoch_drops_the_previous_log_and_snapshot() {
 async fn appending_to_a_missing_log_is_refused() {
     with_logs(1000, |log| async move {
         let ep = Epoch::generate();
-        let result = log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)])).await;
-        assert!(matches!(result, Err(LogError::EpochMismatch { current: None, .. })), "{result:?}");
-        assert!(matches!(log.read_range(Seq(0), 1).await, Err(LogError::Missing)));
+        let result = log
+            .append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await;
+        assert!(
+            matches!(result, Err(LogError::EpochMismatch { current: None, .. })),
+            "{result:?}"
+        );
+        assert!(matches!(
+            log.read_range(Seq(0), 1).await,
+            Err(LogError::Missing)
+        ));
         assert!(matches!(log.snapshot().await, Err(LogError::Missing)));
     })
     .await;
@@ -129,14 +211,20 @@ async fn retention_trims_old_events() {
         log.create_epoch(&ep, 1).await.expect("epoch");
         for seq in 1..=600u64 {
             let e = event(&ep, seq, &format!("p{}", seq % 7), Op::Updated);
-            log.append(&batch(&ep, 1, seq - 1, vec![e])).await.expect("append");
+            log.append(&batch(&ep, 1, seq - 1, vec![e]))
+                .await
+                .expect("append");
         }
         let page = log.read_range(Seq(0), 1000).await.expect("range");
         let oldest = page.oldest.expect("some retained");
         assert!(oldest > Seq(1), "trimmed");
         assert_eq!(page.events.first().map(StoredEvent::seq), Some(oldest));
         assert_eq!(page.events.last().map(StoredEvent::seq), Some(Seq(600)));
-        assert_eq!(log.snapshot().await.expect("snap").objects.len(), 7, "snapshot keeps all objects");
+        assert_eq!(
+            log.snapshot().await.expect("snap").objects.len(),
+            7,
+            "snapshot keeps all objects"
+        );
     })
     .await;
 }
@@ -146,14 +234,19 @@ async fn wait_after_wakes_when_an_event_is_appended() {
     with_logs(1000, |log| async move {
         let ep = Epoch::generate();
         log.create_epoch(&ep, 1).await.expect("epoch");
-        let empty = log.wait_after(Seq(0), 10, Duration::from_millis(50)).await.expect("wait");
+        let empty = log
+            .wait_after(Seq(0), 10, Duration::from_millis(50))
+            .await
+            .expect("wait");
         assert!(empty.is_empty());
         let waiter = {
             let log = log.clone();
             tokio::spawn(async move { log.wait_after(Seq(0), 10, Duration::from_secs(10)).await })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
-        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)])).await.expect("append");
+        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await
+            .expect("append");
         let got = waiter.await.expect("join").expect("wait");
         assert_eq!(got.iter().map(|e| e.seq().0).collect::<Vec<_>>(), vec![1]);
     })

@@ -41,7 +41,10 @@ impl MemoryLog {
             max_len: max_len.max(1),
         };
         Self {
-            inner: Arc::new(Inner { state: Mutex::new(state), changed: watch::channel(0).0 }),
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                changed: watch::channel(0).0,
+            }),
         }
     }
 
@@ -66,16 +69,24 @@ impl MemoryLog {
     }
 
     fn events_after(st: &State, after: Seq, limit: usize) -> Vec<StoredEvent> {
-        let Some(first) = st.events.front().map(StoredEvent::seq) else { return Vec::new() };
+        let Some(first) = st.events.front().map(StoredEvent::seq) else {
+            return Vec::new();
+        };
         let skip = after.0.saturating_add(1).saturating_sub(first.0) as usize;
         st.events.iter().skip(skip).take(limit).cloned().collect()
     }
 }
 
 fn check_batch(meta: Option<&LogMeta>, batch: &AppendBatch) -> Result<()> {
-    let meta = meta.ok_or(LogError::EpochMismatch { ours: batch.epoch.clone(), current: None })?;
+    let meta = meta.ok_or(LogError::EpochMismatch {
+        ours: batch.epoch.clone(),
+        current: None,
+    })?;
     if batch.fence < meta.fence {
-        return Err(LogError::StaleFence { ours: batch.fence, current: meta.fence });
+        return Err(LogError::StaleFence {
+            ours: batch.fence,
+            current: meta.fence,
+        });
     }
     if batch.epoch != meta.epoch {
         return Err(LogError::EpochMismatch {
@@ -84,7 +95,10 @@ fn check_batch(meta: Option<&LogMeta>, batch: &AppendBatch) -> Result<()> {
         });
     }
     if batch.expected_head != meta.seq {
-        return Err(LogError::HeadMismatch { expected: batch.expected_head, actual: meta.seq });
+        return Err(LogError::HeadMismatch {
+            expected: batch.expected_head,
+            actual: meta.seq,
+        });
     }
     let contiguous = batch
         .entries
@@ -109,9 +123,17 @@ impl EventLog for MemoryLog {
     async fn create_epoch(&self, epoch: &Epoch, fence: Fence) -> Result<LogMeta> {
         let mut st = self.lock();
         if let Some(current) = st.meta.as_ref().map(|m| m.fence).filter(|f| *f > fence) {
-            return Err(LogError::StaleFence { ours: fence, current });
+            return Err(LogError::StaleFence {
+                ours: fence,
+                current,
+            });
         }
-        let meta = LogMeta { epoch: epoch.clone(), seq: Seq::ZERO, fence, created: now_ms() };
+        let meta = LogMeta {
+            epoch: epoch.clone(),
+            seq: Seq::ZERO,
+            fence,
+            created: now_ms(),
+        };
         st.meta = Some(meta.clone());
         st.events.clear();
         st.objects.clear();
@@ -121,7 +143,11 @@ impl EventLog for MemoryLog {
     }
 
     async fn append(&self, batch: &AppendBatch) -> Result<Seq> {
-        let parsed = batch.entries.iter().map(parse_entry).collect::<Result<Vec<_>>>()?;
+        let parsed = batch
+            .entries
+            .iter()
+            .map(parse_entry)
+            .collect::<Result<Vec<_>>>()?;
         let mut st = self.lock();
         check_batch(st.meta.as_ref(), batch)?;
         for (entry, stored) in batch.entries.iter().zip(parsed) {
@@ -159,7 +185,12 @@ impl EventLog for MemoryLog {
         })
     }
 
-    async fn wait_after(&self, after: Seq, limit: usize, block: Duration) -> Result<Vec<StoredEvent>> {
+    async fn wait_after(
+        &self,
+        after: Seq,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<StoredEvent>> {
         let mut changed = self.inner.changed.subscribe();
         let deadline = tokio::time::Instant::now() + block;
         loop {
@@ -177,6 +208,9 @@ impl EventLog for MemoryLog {
     async fn snapshot(&self) -> Result<SnapshotRead> {
         let st = self.lock();
         let meta = st.meta.clone().ok_or(LogError::Missing)?;
-        Ok(SnapshotRead { meta, objects: st.objects.values().cloned().collect() })
+        Ok(SnapshotRead {
+            meta,
+            objects: st.objects.values().cloned().collect(),
+        })
     }
 }

@@ -46,8 +46,11 @@ pub trait EventLog: Clone + Send + Sync + 'static {
     fn append(&self, batch: &AppendBatch) -> impl Future<Output = Result<Seq>> + Send;
 
     /// Up to `limit` events after `after`, with the meta and oldest retained seq read atomically.
-    fn read_range(&self, after: Seq, limit: usize)
-    -> impl Future<Output = Result<RangeRead>> + Send;
+    fn read_range(
+        &self,
+        after: Seq,
+        limit: usize,
+    ) -> impl Future<Output = Result<RangeRead>> + Send;
 
     /// Waits up to `block` for events after `after` and returns up to `limit` of them (possibly
     /// none). Events of another epoch may appear if the log was recreated; callers check.

@@ -83,7 +83,10 @@ impl RedisLog {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(None);
-        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await?;
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -121,7 +124,12 @@ fn parse_meta(raw: &RawMeta) -> Result<LogMeta> {
             .map_err(|_| LogError::Corrupt(format!("meta field {i} is not a number")))
     };
     let epoch = field(0).ok_or(LogError::Missing)?;
-    Ok(LogMeta { epoch: Epoch(epoch), seq: Seq(number(1)?), fence: number(2)?, created: number(3)? })
+    Ok(LogMeta {
+        epoch: Epoch(epoch),
+        seq: Seq(number(1)?),
+        fence: number(2)?,
+        created: number(3)?,
+    })
 }
 
 fn parse_stream_id(id: &str) -> Result<Seq> {
@@ -141,13 +149,19 @@ fn parse_entry(id: &str, fields: &[Vec<u8>]) -> Result<StoredEvent> {
     let event = StoredEvent::from_raw(Bytes::copy_from_slice(raw))
         .map_err(|e| LogError::Corrupt(format!("entry {id}: {e}")))?;
     if event.seq() != parse_stream_id(id)? {
-        return Err(LogError::Corrupt(format!("entry {id} carries seq {}", event.seq())));
+        return Err(LogError::Corrupt(format!(
+            "entry {id} carries seq {}",
+            event.seq()
+        )));
     }
     Ok(event)
 }
 
 fn parse_entries(entries: &RawEntries) -> Result<Vec<StoredEvent>> {
-    entries.iter().map(|(id, fields)| parse_entry(id, fields)).collect()
+    entries
+        .iter()
+        .map(|(id, fields)| parse_entry(id, fields))
+        .collect()
 }
 
 impl EventLog for RedisLog {
@@ -177,9 +191,17 @@ impl EventLog for RedisLog {
             .invoke_async(&mut self.writer.clone())
             .await?;
         if status != "ok" {
-            return Err(LogError::StaleFence { ours: fence, current: detail.parse().unwrap_or(0) });
+            return Err(LogError::StaleFence {
+                ours: fence,
+                current: detail.parse().unwrap_or(0),
+            });
         }
-        Ok(LogMeta { epoch: epoch.clone(), seq: Seq::ZERO, fence, created })
+        Ok(LogMeta {
+            epoch: epoch.clone(),
+            seq: Seq::ZERO,
+            fence,
+            created,
+        })
     }
 
     async fn append(&self, batch: &AppendBatch) -> Result<Seq> {
@@ -228,11 +250,24 @@ impl EventLog for RedisLog {
             .invoke_async(&mut self.writer.clone())
             .await?;
         let (meta, oldest, entries) = reply.ok_or(LogError::Missing)?;
-        let oldest = if oldest.is_empty() { None } else { Some(parse_stream_id(&oldest)?) };
-        Ok(RangeRead { meta: parse_meta(&meta)?, oldest, events: parse_entries(&entries)? })
+        let oldest = if oldest.is_empty() {
+            None
+        } else {
+            Some(parse_stream_id(&oldest)?)
+        };
+        Ok(RangeRead {
+            meta: parse_meta(&meta)?,
+            oldest,
+            events: parse_entries(&entries)?,
+        })
     }
 
-    async fn wait_after(&self, after: Seq, limit: usize, block: Duration) -> Result<Vec<StoredEvent>> {
+    async fn wait_after(
+        &self,
+        after: Seq,
+        limit: usize,
+        block: Duration,
+    ) -> Result<Vec<StoredEvent>> {
         let mut conn = self.reader_connection().await?;
         let block_ms = block.as_millis().clamp(1, u64::MAX as u128) as u64;
         let reply: redis::RedisResult<Option<Vec<(String, RawEntries)>>> = redis::cmd("XREAD")
@@ -252,7 +287,11 @@ impl EventLog for RedisLog {
                 return Err(e.into());
             }
         };
-        let entries = reply.into_iter().flatten().flat_map(|(_, entries)| entries).collect();
+        let entries = reply
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, entries)| entries)
+            .collect();
         parse_entries(&entries)
     }
 
@@ -273,6 +312,9 @@ impl EventLog for RedisLog {
                     .map_err(|e| LogError::Corrupt(format!("snapshot value: {e}")))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(SnapshotRead { meta: parse_meta(&meta)?, objects })
+        Ok(SnapshotRead {
+            meta: parse_meta(&meta)?,
+            objects,
+        })
     }
 }

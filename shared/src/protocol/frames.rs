@@ -82,7 +82,9 @@ pub fn snapshot<'a>(
     let mut out = String::with_capacity(1024);
     out.push_str(r#"{"type":"snapshot","epoch":"#);
     push_json_str(&mut out, epoch.as_str());
-    out.push_str(&format!(r#","seq":{seq},"part":{part},"last":{last},"objects":["#));
+    out.push_str(&format!(
+        r#","seq":{seq},"part":{part},"last":{last},"objects":["#
+    ));
     push_joined(&mut out, objects);
     out.push_str(r#"],"summaries":["#);
     push_joined(&mut out, summaries);
@@ -131,10 +133,16 @@ mod tests {
 
     #[test]
     fn client_frames_parse_and_unknown_ones_are_refused() {
-        assert_eq!(ClientFrame::parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping));
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"ping"}"#),
+            Ok(ClientFrame::Ping)
+        );
         assert_eq!(
             ClientFrame::parse(r#"{"type":"subscribe","ns":["a"]}"#),
-            Ok(ClientFrame::Subscribe { ns: Some(vec!["a".into()]), kinds: None })
+            Ok(ClientFrame::Subscribe {
+                ns: Some(vec!["a".into()]),
+                kinds: None
+            })
         );
         assert!(ClientFrame::parse(r#"{"type":"launch"}"#).is_err());
         assert!(ClientFrame::parse("not json").is_err());

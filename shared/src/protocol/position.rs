@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Position in one epoch of a cluster's log. Contiguous, starting at 1; 0 means "before the first".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Seq(pub u64);
 
@@ -91,7 +93,16 @@ mod tests {
 
     #[test]
     fn since_refuses_signs_spaces_overflow_and_empty() {
-        for bad in ["-1", "+1", " 1", "1 ", "1e3", "0x10", "18446744073709551616", "abc"] {
+        for bad in [
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1e3",
+            "0x10",
+            "18446744073709551616",
+            "abc",
+        ] {
             assert!(bad.parse::<Seq>().is_err(), "{bad} should be refused");
         }
         assert_eq!("".parse::<Seq>(), Err(ParseSeqError::Empty));

@@ -9,8 +9,18 @@ use tokio_util::sync::CancellationToken;
 async fn the_embedded_default_serves_the_page_and_live_events() {
     init_logging();
     let metrics = format!("127.0.0.1:{}", kubecast_tests::free_port());
-    let args = kubecast::Args::parse_from(["kubecast", "--source", "sim", "--sim-churn", "50ms", "--metrics-listen", &metrics]);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let args = kubecast::Args::parse_from([
+        "kubecast",
+        "--source",
+        "sim",
+        "--sim-churn",
+        "50ms",
+        "--metrics-listen",
+        &metrics,
+    ]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let cancel = CancellationToken::new();
     let server = tokio::spawn(kubecast::run(args, listener, cancel.clone()));
@@ -19,9 +29,16 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
     eventually!(20, "the page is served", async {
         matches!(reqwest::get(&page).await, Ok(r) if r.status().is_success())
     });
-    let html = reqwest::get(&page).await.expect("page").text().await.expect("body");
+    let html = reqwest::get(&page)
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
     assert!(html.contains("kubecast.js"), "the page loads the client");
-    let js = reqwest::get(format!("http://{addr}/kubecast.js")).await.expect("client");
+    let js = reqwest::get(format!("http://{addr}/kubecast.js"))
+        .await
+        .expect("client");
     assert!(js.status().is_success());
 
     let ws = WsClient::connect(&addr, "", true).await.expect("connect");
@@ -32,14 +49,25 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
     let st = ws.state();
     assert_eq!((st.duplicates, st.gaps), (0, 0));
 
-    let scrape = reqwest::get(format!("http://{metrics}/metrics")).await.expect("metrics").text().await.expect("body");
+    let scrape = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
     let published = scrape
         .lines()
         .find_map(|l| l.strip_prefix("kubecast_producer_events_published_total "))
         .and_then(|v| v.trim().parse::<f64>().ok());
-    assert!(published.is_some_and(|n| n > 0.0), "the producer's metrics count published events:\n{scrape}");
+    assert!(
+        published.is_some_and(|n| n > 0.0),
+        "the producer's metrics count published events:\n{scrape}"
+    );
 
     cancel.cancel();
     let result = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
-    assert!(matches!(result, Ok(Ok(Ok(())))), "kubecast stops cleanly on cancel: {result:?}");
+    assert!(
+        matches!(result, Ok(Ok(Ok(())))),
+        "kubecast stops cleanly on cancel: {result:?}"
+    );
 }

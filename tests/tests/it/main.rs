@@ -4,8 +4,8 @@
 mod embedded;
 mod path;
 mod producer_restart;
-mod relist;
 mod redis_restart;
+mod relist;
 mod resets;
 mod resume;
 mod support;

@@ -2,8 +2,8 @@
 //! (Redis is intact), and every client converges on the cluster's state.
 
 use crate::support::{assert_clean, client_objects, wait_ready};
-use kubecast_shared::log::EventLog;
 use kubecast_shared::Seq;
+use kubecast_shared::log::EventLog;
 use kubecast_tests::expected::cluster_state;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::stack::Stack;
@@ -13,7 +13,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Steps the cluster every 10 ms until cancelled.
-fn background_churn(cluster: kubecast_sim::SimCluster) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+fn background_churn(
+    cluster: kubecast_sim::SimCluster,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let stop = CancellationToken::new();
     let token = stop.clone();
     let task = tokio::spawn(async move {
@@ -38,7 +40,14 @@ async fn a_producer_killed_mid_churn_and_restarted_loses_nothing_and_keeps_the_e
 
     tokio::time::sleep(Duration::from_millis(800)).await;
     let epoch_before = ws.state().epoch.expect("epoch");
-    let head_before = stack.log().await.meta().await.expect("meta").expect("log exists").seq;
+    let head_before = stack
+        .log()
+        .await
+        .meta()
+        .await
+        .expect("meta")
+        .expect("log exists")
+        .seq;
     stack.kill_producer();
     tokio::time::sleep(Duration::from_millis(500)).await; // churn goes on with nobody publishing
     stack.start_producer().await;
@@ -47,20 +56,40 @@ async fn a_producer_killed_mid_churn_and_restarted_loses_nothing_and_keeps_the_e
     churn.await.expect("churn task");
 
     let expected = cluster_state(&stack.sim.cluster);
-    eventually!(30, "the WebSocket client converges", async { client_objects(&ws.state()) == expected });
-    eventually!(30, "the polling client converges", async { client_objects(&poll.state()) == expected });
+    eventually!(30, "the WebSocket client converges", async {
+        client_objects(&ws.state()) == expected
+    });
+    eventually!(30, "the polling client converges", async {
+        client_objects(&poll.state()) == expected
+    });
     let ws_state = ws.state();
     let poll_state = poll.stop().await;
     assert_clean(&ws_state, "ws");
     assert_clean(&poll_state, "poll");
-    assert_eq!(ws_state.resets, 0, "no reset: the restarted producer continued the same log");
-    assert_eq!(ws_state.epoch.as_deref(), Some(epoch_before.as_str()), "no epoch change while Redis is intact");
+    assert_eq!(
+        ws_state.resets, 0,
+        "no reset: the restarted producer continued the same log"
+    );
+    assert_eq!(
+        ws_state.epoch.as_deref(),
+        Some(epoch_before.as_str()),
+        "no epoch change while Redis is intact"
+    );
 
     let log = stack.log().await;
-    let page = log.read_range(Seq::ZERO, 1_000_000).await.expect("read the log");
-    assert!(page.meta.seq > head_before, "the restarted producer published");
+    let page = log
+        .read_range(Seq::ZERO, 1_000_000)
+        .await
+        .expect("read the log");
+    assert!(
+        page.meta.seq > head_before,
+        "the restarted producer published"
+    );
     let seqs: Vec<u64> = page.events.iter().map(|e| e.seq().0).collect();
     let contiguous: Vec<u64> = (1..=page.meta.seq.0).collect();
-    assert_eq!(seqs, contiguous, "the log holds every seq once, in order, no regression");
+    assert_eq!(
+        seqs, contiguous,
+        "the log holds every seq once, in order, no regression"
+    );
     stack.stop().await;
 }

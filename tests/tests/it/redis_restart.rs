@@ -38,8 +38,12 @@ async fn redis_restarted_with_its_data_during_churn_leaves_no_gap() {
     churn.await.expect("churn");
 
     let expected = cluster_state(&stack.sim.cluster);
-    eventually!(40, "the WebSocket client converges", async { client_objects(&ws.state()) == expected });
-    eventually!(40, "the polling client converges", async { client_objects(&poll.state()) == expected });
+    eventually!(40, "the WebSocket client converges", async {
+        client_objects(&ws.state()) == expected
+    });
+    eventually!(40, "the polling client converges", async {
+        client_objects(&poll.state()) == expected
+    });
     let ws_state = ws.state();
     let poll_state = poll.stop().await;
     assert_clean(&ws_state, "ws");
@@ -48,8 +52,17 @@ async fn redis_restarted_with_its_data_during_churn_leaves_no_gap() {
     assert_eq!(ws_state.epoch.as_deref(), Some(epoch.as_str()));
     assert!(!ws.is_closed(), "the socket stayed open through the outage");
 
-    let page = stack.log().await.read_range(Seq::ZERO, 1_000_000).await.expect("read the log");
+    let page = stack
+        .log()
+        .await
+        .read_range(Seq::ZERO, 1_000_000)
+        .await
+        .expect("read the log");
     let seqs: Vec<u64> = page.events.iter().map(|e| e.seq().0).collect();
-    assert_eq!(seqs, (1..=page.meta.seq.0).collect::<Vec<_>>(), "every seq once, in order");
+    assert_eq!(
+        seqs,
+        (1..=page.meta.seq.0).collect::<Vec<_>>(),
+        "every seq once, in order"
+    );
     stack.stop().await;
 }

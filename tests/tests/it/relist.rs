@@ -17,7 +17,9 @@ async fn an_expired_watch_relists_and_publishes_the_deletes_it_missed() {
     let ws = WsClient::connect(&a, "", true).await.expect("connect");
     let cluster = &stack.sim.cluster;
     churn(cluster, 10).await;
-    eventually!(30, "the client converges", async { client_objects(&ws.state()) == cluster_state(cluster) });
+    eventually!(30, "the client converges", async {
+        client_objects(&ws.state()) == cluster_state(cluster)
+    });
 
     // The producer cannot watch while objects disappear and the history that recorded it is lost.
     cluster.refuse_watches(true);
@@ -37,10 +39,15 @@ async fn an_expired_watch_relists_and_publishes_the_deletes_it_missed() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     cluster.refuse_watches(false);
 
-    eventually!(40, "the client converges after the relist", async { client_objects(&ws.state()) == cluster_state(cluster) });
+    eventually!(40, "the client converges after the relist", async {
+        client_objects(&ws.state()) == cluster_state(cluster)
+    });
     let state = ws.state();
     for (kind, ns, name) in &victims {
-        assert!(!state.objects.contains_key(&format!("{kind}/{ns}/{name}")), "{kind}/{ns}/{name} was deleted");
+        assert!(
+            !state.objects.contains_key(&format!("{kind}/{ns}/{name}")),
+            "{kind}/{ns}/{name} was deleted"
+        );
     }
     assert_clean(&state, "ws");
     assert_eq!(state.resets, 0, "a relist is not an epoch change");

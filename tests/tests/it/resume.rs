@@ -18,21 +18,42 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
 
     let ws = WsClient::connect(&a, "", true).await.expect("connect to a");
     churn(&sim.cluster, 20).await;
-    eventually!(30, "first client converges", async { client_objects(&ws.state()) == cluster_state(&sim.cluster) });
+    eventually!(30, "first client converges", async {
+        client_objects(&ws.state()) == cluster_state(&sim.cluster)
+    });
     let before = ws.disconnect().await;
     let left_at = before.last_seq;
 
     churn(&sim.cluster, 40).await;
-    eventually!(30, "replica b saw the missed events", async { replica_head(&b).await > left_at + 10 });
+    eventually!(30, "replica b saw the missed events", async {
+        replica_head(&b).await > left_at + 10
+    });
 
     let resumed = WsClient::resume(&b, before, "").await.expect("resume on b");
-    eventually!(30, "resumed client converges", async { client_objects(&resumed.state()) == cluster_state(&sim.cluster) });
+    eventually!(30, "resumed client converges", async {
+        client_objects(&resumed.state()) == cluster_state(&sim.cluster)
+    });
     let after = resumed.state();
     assert_clean(&after, "resumed client");
-    assert!(!resumed.frame_types().iter().any(|t| t == "snapshot" || t == "reset"), "resume replays, no snapshot: {:?}", resumed.frame_types());
-    let replayed: Vec<u64> = after.seqs.iter().copied().filter(|s| *s > left_at).collect();
+    assert!(
+        !resumed
+            .frame_types()
+            .iter()
+            .any(|t| t == "snapshot" || t == "reset"),
+        "resume replays, no snapshot: {:?}",
+        resumed.frame_types()
+    );
+    let replayed: Vec<u64> = after
+        .seqs
+        .iter()
+        .copied()
+        .filter(|s| *s > left_at)
+        .collect();
     let expected: Vec<u64> = (left_at + 1..=after.last_seq).collect();
-    assert_eq!(replayed, expected, "every missed event exactly once, in order");
+    assert_eq!(
+        replayed, expected,
+        "every missed event exactly once, in order"
+    );
 
     stack.stop().await;
 }

@@ -21,9 +21,14 @@ pub async fn churn(cluster: &kubecast_sim::SimCluster, n: usize) {
 /// The head of the log as a replica reports it (`/events` answers `head`; a `410` answers `seq`).
 pub async fn replica_head(addr: &str) -> u64 {
     let url = format!("http://{addr}/events?since=0&limit=1");
-    let Ok(resp) = reqwest::get(url).await else { return 0 };
+    let Ok(resp) = reqwest::get(url).await else {
+        return 0;
+    };
     let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    body["head"].as_u64().or_else(|| body["seq"].as_u64()).unwrap_or(0)
+    body["head"]
+        .as_u64()
+        .or_else(|| body["seq"].as_u64())
+        .unwrap_or(0)
 }
 
 /// Waits until the replica answers `/readyz` with 200.

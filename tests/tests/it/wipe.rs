@@ -17,8 +17,12 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
     let ws = WsClient::connect(&a, "", true).await.expect("connect");
     let poll = PollClient::start(&a, "", true);
     churn(&stack.sim.cluster, 10).await;
-    eventually!(30, "client converges", async { client_objects(&ws.state()) == cluster_state(&stack.sim.cluster) });
-    eventually!(30, "polling client converges", async { client_objects(&poll.state()) == cluster_state(&stack.sim.cluster) });
+    eventually!(30, "client converges", async {
+        client_objects(&ws.state()) == cluster_state(&stack.sim.cluster)
+    });
+    eventually!(30, "polling client converges", async {
+        client_objects(&poll.state()) == cluster_state(&stack.sim.cluster)
+    });
     let first_epoch = ws.state().epoch.expect("epoch");
 
     let cluster = stack.cluster_name.clone();
@@ -29,14 +33,28 @@ async fn wiping_redis_starts_a_new_epoch_and_clients_reset_and_converge() {
         st.resets >= 1 && st.epoch.as_deref() != Some(first_epoch.as_str())
     });
     churn(&stack.sim.cluster, 10).await;
-    eventually!(30, "client converges after the wipe", async { client_objects(&ws.state()) == cluster_state(&stack.sim.cluster) });
-    eventually!(30, "polling client converges after the wipe", async { client_objects(&poll.state()) == cluster_state(&stack.sim.cluster) });
+    eventually!(30, "client converges after the wipe", async {
+        client_objects(&ws.state()) == cluster_state(&stack.sim.cluster)
+    });
+    eventually!(30, "polling client converges after the wipe", async {
+        client_objects(&poll.state()) == cluster_state(&stack.sim.cluster)
+    });
     let polled = poll.stop().await;
-    assert!(polled.resets >= 1, "the polling client got a 410 and reloaded the snapshot");
-    assert_eq!(polled.epoch, ws.state().epoch, "both clients are on the new epoch");
+    assert!(
+        polled.resets >= 1,
+        "the polling client got a 410 and reloaded the snapshot"
+    );
+    assert_eq!(
+        polled.epoch,
+        ws.state().epoch,
+        "both clients are on the new epoch"
+    );
     assert_clean(&ws.state(), "ws after wipe");
     assert_clean(&polled, "poll after wipe");
-    assert!(!ws.is_closed(), "the socket stayed open through the Redis outage");
+    assert!(
+        !ws.is_closed(),
+        "the socket stayed open through the Redis outage"
+    );
 
     stack.stop().await;
 }

@@ -22,6 +22,9 @@ log "tool versions"
 cargo --version
 redis-server --version
 
+log "checking formatting (cargo fmt --check)"
+cargo fmt --all --check
+
 log "building and linting (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --all-targets --locked

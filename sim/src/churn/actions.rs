@@ -273,26 +273,7 @@ impl Churn {
         let Some(d) = self.deployments.get_mut(&key) else {
             return;
         };
-        let version = d.revision + 1;
-        d.dep.metadata.generation = Some(d.dep.metadata.generation.unwrap_or(0) + 1);
-        let annotations = d
-            .dep
-            .metadata
-            .annotations
-            .get_or_insert_with(Default::default);
-        annotations.insert(
-            "deployment.kubernetes.io/revision".into(),
-            version.to_string(),
-        );
-        if let Some(c) = d
-            .dep
-            .spec
-            .as_mut()
-            .and_then(|s| s.template.spec.as_mut())
-            .and_then(|s| s.containers.first_mut())
-        {
-            c.image = Some(format!("registry.example/{}:v{version}", key.1));
-        }
+        d.bump_template(&key.1);
         emit(&mut self.out, "Deployment", &d.dep);
         self.new_replica_set(&key);
     }

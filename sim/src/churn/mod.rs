@@ -58,6 +58,31 @@ struct DeploySim {
     pinned: bool,
 }
 
+impl DeploySim {
+    /// Changes the pod template for the next revision (a new image and revision annotation, and a
+    /// new generation), as `kubectl set image` would; the caller creates the new replica set.
+    fn bump_template(&mut self, app: &str) {
+        let version = self.revision + 1;
+        let meta = &mut self.dep.metadata;
+        meta.generation = Some(meta.generation.unwrap_or(0) + 1);
+        meta.annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                "deployment.kubernetes.io/revision".into(),
+                version.to_string(),
+            );
+        if let Some(c) = self
+            .dep
+            .spec
+            .as_mut()
+            .and_then(|s| s.template.spec.as_mut())
+            .and_then(|s| s.containers.first_mut())
+        {
+            c.image = Some(format!("registry.example/{app}:v{version}"));
+        }
+    }
+}
+
 /// The controller of a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Owner {

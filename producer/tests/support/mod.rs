@@ -17,15 +17,21 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// A small quiet simulated cluster (2 namespaces × 2 deployments, no automatic churn).
 pub async fn sim() -> (SimServer, CancellationToken) {
-    let cancel = CancellationToken::new();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
-    let config = SimConfig {
+    sim_with(SimConfig {
         churn_interval: None,
         namespaces: 2,
         deployments_per_namespace: 2,
         ..SimConfig::default()
-    };
+    })
+    .await
+}
+
+/// A simulated cluster with `config`.
+pub async fn sim_with(config: SimConfig) -> (SimServer, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
     let sim = kubecast_sim::serve(listener, config, cancel.clone())
         .await
         .expect("sim");
@@ -40,10 +46,15 @@ pub fn log(url: &str, cluster: &str) -> LazyLog {
     })
 }
 
+/// Short debounce; every default kind plus the simulated cluster's Workflow CRD (dynamic API).
 pub fn fast() -> ProducerConfig {
     ProducerConfig {
         debounce: Duration::from_millis(20),
         max_wait: Duration::from_millis(100),
+        watch: kubecast_producer::config::WatchConfig {
+            resources: vec!["argoproj.io/v1alpha1/Workflow".parse().expect("resource")],
+            ..Default::default()
+        },
         ..ProducerConfig::default()
     }
 }
@@ -74,14 +85,13 @@ pub fn spawn(sim_url: &str, log: LazyLog, config: ProducerConfig) -> Producer {
     }
 }
 
-/// The projected state of the simulated cluster (leases are not published; the Workflow CRD is
-/// not watched by these producers).
+/// The projected state of the simulated cluster (leases are not published).
 pub fn expected(cluster: &SimCluster) -> BTreeMap<String, Value> {
     let objects = cluster.objects();
     project_all(
         objects
             .iter()
-            .filter(|o| o.kind != "Lease" && o.kind != "Workflow")
+            .filter(|o| o.kind != "Lease")
             .map(|o| (o.kind.as_str(), &o.value)),
     )
     .expect("sim objects project")
@@ -101,16 +111,35 @@ pub async fn snapshot(log: &impl EventLog) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Waits (up to 20 s) until the log's snapshot equals the cluster's projected state.
+/// Waits (up to 20 s) until the log's snapshot equals the cluster's projected state; on failure
+/// says which keys are missing, extra or different.
 pub async fn converge(log: &impl EventLog, cluster: &SimCluster) {
+    let mut last = (BTreeMap::new(), BTreeMap::new());
     for _ in 0..200 {
-        let want = expected(cluster);
-        if !want.is_empty() && want == snapshot(log).await {
+        let (want, got) = (expected(cluster), snapshot(log).await);
+        if !want.is_empty() && want == got {
             return;
         }
+        last = (want, got);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the log's snapshot did not converge to the cluster");
+    let (want, got) = last;
+    let missing: Vec<_> = want
+        .keys()
+        .filter(|k| !got.contains_key(*k))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = got
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .take(5)
+        .collect();
+    let differ: Vec<_> = want
+        .iter()
+        .filter(|(k, v)| got.get(*k).is_some_and(|g| g != *v))
+        .take(2)
+        .collect();
+    panic!("snapshot did not converge: missing {missing:?}, extra {extra:?}, differing {differ:?}");
 }
 
 /// Waits (up to `secs`) for `cond`.

@@ -67,12 +67,8 @@ pub async fn read_page<L: EventLog>(
     req: PageRequest<'_>,
 ) -> Result<Page, CursorError> {
     let (epoch, head) = position(shared)?;
-    if req.epoch.is_some_and(|e| *e != epoch) {
-        return Ok(Page::Reset {
-            epoch,
-            seq: head,
-            reason: "epoch",
-        });
+    if let Some(reset) = other_epoch(&req, &epoch, head) {
+        return Ok(reset);
     }
     if req.since > head {
         return ahead(shared, log, req).await;
@@ -81,6 +77,15 @@ pub async fn read_page<L: EventLog>(
         return Ok(page);
     }
     from_log(log, epoch, head, req).await
+}
+
+/// A reset when the request names an epoch other than the replica's.
+fn other_epoch(req: &PageRequest<'_>, epoch: &Epoch, head: Seq) -> Option<Page> {
+    req.epoch.filter(|e| *e != epoch).map(|_| Page::Reset {
+        epoch: epoch.clone(),
+        seq: head,
+        reason: "epoch",
+    })
 }
 
 fn position(shared: &Shared) -> Result<(Epoch, Seq), CursorError> {
@@ -99,12 +104,8 @@ async fn ahead<L: EventLog>(
     let _ =
         tokio::time::timeout(req.catchup_wait, progress.wait_for(|p| p.head >= req.since)).await;
     let (epoch, head) = position(shared)?;
-    if req.epoch.is_some_and(|e| *e != epoch) {
-        return Ok(Page::Reset {
-            epoch,
-            seq: head,
-            reason: "epoch",
-        });
+    if let Some(reset) = other_epoch(&req, &epoch, head) {
+        return Ok(reset);
     }
     if head >= req.since
         && let Some(page) = from_ring(shared, &epoch, req)

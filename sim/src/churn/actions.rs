@@ -87,6 +87,16 @@ impl Churn {
         self.pods.insert((ns.to_owned(), name), sim);
     }
 
+    /// The pod a scale-down of replica set `rs` removes: like the ReplicaSet controller, one that
+    /// is not ready yet if there is one.
+    pub(super) fn scale_down_victim(&self, ns: &str, rs: &str) -> Option<Key> {
+        self.pods
+            .iter()
+            .filter(|((pod_ns, _), p)| pod_ns == ns && p.rs == rs && p.active())
+            .min_by_key(|(_, p)| p.ready)
+            .map(|(k, _)| k.clone())
+    }
+
     pub(super) fn terminate(&mut self, key: &Key) {
         let delete_at = self.clock + self.rng.random_range(1..=2);
         let Some(p) = self.pods.get_mut(key) else {
@@ -221,14 +231,7 @@ impl Churn {
         let Some(rs) = self.set_replicas(&key, -1) else {
             return;
         };
-        // Like the ReplicaSet controller: prefer a pod that is not ready yet.
-        let victim = self
-            .pods
-            .iter()
-            .filter(|((ns, _), p)| *ns == key.0 && p.rs == rs && p.active())
-            .min_by_key(|(_, p)| p.ready)
-            .map(|(k, _)| k.clone());
-        if let Some(victim) = victim {
+        if let Some(victim) = self.scale_down_victim(&key.0, &rs) {
             self.terminate(&victim);
         }
     }

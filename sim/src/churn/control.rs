@@ -113,13 +113,7 @@ impl Churn {
             self.new_pod(&key.0, &rs);
         }
         for _ in target..current {
-            let victim = self
-                .pods
-                .iter()
-                .filter(|((ns, _), p)| *ns == key.0 && p.rs == rs && p.active())
-                .min_by_key(|(_, p)| p.ready)
-                .map(|(k, _)| k.clone());
-            if let Some(victim) = victim {
+            if let Some(victim) = self.scale_down_victim(&key.0, &rs) {
                 self.terminate(&victim);
             }
         }

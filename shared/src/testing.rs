@@ -154,3 +154,32 @@ fn spawn_on(port: u16, data_dir: Option<&std::path::Path>) -> Option<Child> {
     let _ = child.kill();
     None
 }
+
+/// Runs a command for at most 10 s and returns (exited successfully, stderr). A process still
+/// running at the deadline is killed and reported as a success, so tests of start-up refusals
+/// fail instead of hanging.
+pub fn run_bounded(mut cmd: Command) -> (bool, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    (status.is_none_or(|s| s.success()), stderr)
+}

@@ -252,3 +252,50 @@ async fn wait_after_wakes_when_an_event_is_appended() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn corrupt_entries_in_redis_are_reported_not_skipped() {
+    let server = RedisServer::start();
+    let cluster = unique_cluster("corrupt");
+    let log = RedisLog::connect(&server.url, &cluster, 1000)
+        .await
+        .expect("connect");
+    let ep = Epoch::generate();
+    log.create_epoch(&ep, 1).await.expect("epoch");
+    log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+        .await
+        .expect("append");
+    let keys = log.keys().clone();
+    let client = ::redis::Client::open(server.url.as_str()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    // An entry that is not an event, and one whose payload carries another seq than its ID.
+    let _: String = ::redis::cmd("XADD")
+        .arg(&keys.log)
+        .arg("2-0")
+        .arg("e")
+        .arg("not json")
+        .query_async(&mut conn)
+        .await
+        .expect("xadd");
+    let wrong = event(&ep, 7, "b", Op::Added).raw;
+    let _: String = ::redis::cmd("XADD")
+        .arg(&keys.log)
+        .arg("3-0")
+        .arg("e")
+        .arg(wrong.as_ref())
+        .query_async(&mut conn)
+        .await
+        .expect("xadd");
+    let garbage = log.read_range(Seq(1), 1).await;
+    assert!(matches!(garbage, Err(LogError::Corrupt(_))), "{garbage:?}");
+    let mismatch = log.read_range(Seq(2), 1).await;
+    assert!(
+        matches!(mismatch, Err(LogError::Corrupt(_))),
+        "{mismatch:?}"
+    );
+    let tail = log.wait_after(Seq(1), 10, Duration::from_millis(10)).await;
+    assert!(matches!(tail, Err(LogError::Corrupt(_))), "{tail:?}");
+}

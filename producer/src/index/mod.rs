@@ -152,6 +152,13 @@ struct Pub {
     obj: Obj,
 }
 
+impl Pub {
+    /// Whether publishing `obj` as `id` would change nothing.
+    fn same(&self, obj: &Obj, id: &Ident) -> bool {
+        self.obj == *obj && self.id.uid == id.uid
+    }
+}
+
 /// A pod appearing or disappearing (for churn rates).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodLife {
@@ -519,12 +526,17 @@ impl Index {
                 }
                 (Some(entry), published) => {
                     let obj = self.render(key, entry);
-                    let op = match published {
-                        None => Op::Added,
-                        Some(old) if old.obj == obj && old.id.uid == entry.id.uid => continue,
-                        Some(_) => Op::Updated,
+                    let unchanged = published.is_some_and(|old| old.same(&obj, &entry.id));
+                    let op = if published.is_some() {
+                        Op::Updated
+                    } else {
+                        Op::Added
                     };
-                    deltas.push(delta(key, op, entry.id.clone(), obj, entry.seen_ms));
+                    let d = (!unchanged).then(|| delta(key, op, entry.id.clone(), obj.clone(), entry.seen_ms));
+                    // Keep the rendering: it shares its bytes with the delta and, once
+                    // committed, with the published state (one copy per object).
+                    self.keep_rendering(key, obj);
+                    deltas.extend(d);
                 }
                 (None, Some(old)) => {
                     let ts = self.gone_ms.get(key).copied().unwrap_or(now_ms);
@@ -536,6 +548,20 @@ impl Index {
             }
         }
         deltas
+    }
+
+    /// Stores `rendered` as the latest object of `key`, or, if it has the same bytes, makes the
+    /// stored object share the published allocation. Rendering is idempotent (it only sets the
+    /// derived fields), so storing the rendered form changes no later rendering.
+    fn keep_rendering(&mut self, key: &str, rendered: Obj) {
+        let published = self.published.get(key).map(|p| &p.obj);
+        let Some(entry) = self.latest.get_mut(key) else {
+            return;
+        };
+        entry.obj = match published {
+            Some(p) if *p == rendered => p.clone(),
+            _ => rendered,
+        };
     }
 
     fn is_held(&self, entry: &Entry, now_ms: u64) -> bool {

@@ -168,6 +168,9 @@ pub struct PodLife {
     pub at_ms: u64,
 }
 
+/// The interned-name set is first pruned at this size.
+const MIN_PRUNE_NAMES_AT: usize = 1024;
+
 /// The kind of summary events and of their keys.
 pub const SUMMARY_KIND: &str = "Summary";
 /// The kind of churn events and of their keys.
@@ -178,8 +181,10 @@ pub const CHURN_KIND: &str = "Churn";
 pub struct Index {
     latest: HashMap<Arc<str>, Entry>,
     published: HashMap<Arc<str>, Pub>,
-    /// Interned kinds and namespaces (few distinct values, shared by every object).
+    /// Interned kinds, namespaces and controller names (few distinct values, shared by every
+    /// object); pruned of unused names when it reaches `prune_names_at`.
     names: HashSet<Arc<str>>,
+    prune_names_at: usize,
     /// When each deleted key was seen gone (the `ts` of its `deleted` event).
     gone_ms: HashMap<String, u64>,
     /// Controller key → keys of the objects it controls.
@@ -217,9 +222,22 @@ impl Index {
         if let Some(found) = self.names.get(s) {
             return found.clone();
         }
+        if self.names.len() >= self.prune_names_at {
+            // Names nothing else holds any more (a replaced ReplicaSet, a deleted namespace).
+            self.names.retain(|n| Arc::strong_count(n) > 1);
+            self.prune_names_at = (2 * self.names.len()).max(MIN_PRUNE_NAMES_AT);
+        }
         let interned: Arc<str> = Arc::from(s);
         self.names.insert(interned.clone());
         interned
+    }
+
+    /// `owner` with its kind and name interned (every pod of a ReplicaSet shares them).
+    fn intern_owner(&mut self, owner: OwnerRef) -> OwnerRef {
+        OwnerRef {
+            kind: self.intern(&owner.kind),
+            name: self.intern(&owner.name),
+        }
     }
 
     fn ident(&mut self, kind: &str, ns: &str, name: &str, uid: &str) -> Arc<Ident> {
@@ -300,11 +318,12 @@ impl Index {
         let is_new_pod = p.kind == "Pod" && !self.latest.contains_key(&*key);
         let obj = Obj::encode(&p.obj);
         drop(p.obj);
+        let controller = p.controller.map(|c| self.intern_owner(c));
         let prev = self.latest.insert(
             key.clone(),
             Entry {
                 id,
-                controller: p.controller,
+                controller,
                 obj,
                 seen_ms: now_ms,
                 born_ms,

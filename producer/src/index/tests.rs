@@ -360,3 +360,31 @@ fn a_namespace_relist_only_deletes_in_its_namespace() {
     let touched = index.apply(Input::InitDone("Pod@shop".into()), 2);
     assert_eq!(touched, ["Pod/shop/web-1"]);
 }
+
+#[test]
+fn a_published_pod_shares_one_copy_of_its_rendering() {
+    let mut index = Index::new();
+    index.apply(Input::Apply(rs("web-7d9f", Some("web"))), 1);
+    index.apply(Input::Apply(pod("web-1", "web-7d9f")), 1);
+    flush_all(&mut index);
+    let latest = &index.latest["Pod/shop/web-1"].obj;
+    let published = &index.published["Pod/shop/web-1"].obj;
+    assert!(Arc::ptr_eq(&latest.0, &published.0));
+    assert_eq!(published.value()["owner"], json!({"kind": "Deployment", "name": "web"}));
+}
+
+#[test]
+fn interned_controller_names_of_gone_objects_are_pruned() {
+    let mut index = Index::new();
+    for i in 0..5 * MIN_PRUNE_NAMES_AT {
+        let name = format!("web-{i}");
+        index.apply(Input::Apply(pod(&name, &format!("web-rs-{i}"))), 1);
+        index.apply(Input::Delete(pod(&name, &format!("web-rs-{i}"))), 2);
+    }
+    assert!(index.names.len() <= 2 * MIN_PRUNE_NAMES_AT, "{}", index.names.len());
+    index.apply(Input::Apply(pod("a", "shared-rs")), 3);
+    index.apply(Input::Apply(pod("b", "shared-rs")), 3);
+    let (a, b) = (&index.latest["Pod/shop/a"], &index.latest["Pod/shop/b"]);
+    let (ca, cb) = (a.controller.as_ref().unwrap(), b.controller.as_ref().unwrap());
+    assert!(Arc::ptr_eq(&ca.name, &cb.name));
+}

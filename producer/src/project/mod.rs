@@ -20,6 +20,7 @@ mod workload;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub use batch::{project_cron_job, project_job};
 pub use dynamic::{project_dynamic, project_dynamic_object};
@@ -49,8 +50,8 @@ pub enum ProjectError {
 /// A reference to an object's controlling owner, as published (`{"kind":…,"name":…}`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OwnerRef {
-    pub kind: String,
-    pub name: String,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
 }
 
 /// One object's compact projection plus the identity the index and the events need.
@@ -152,8 +153,8 @@ pub(crate) fn controller_of(meta: &ObjectMeta) -> Option<OwnerRef> {
         .iter()
         .find(|r| r.controller == Some(true))
         .map(|r| OwnerRef {
-            kind: r.kind.clone(),
-            name: r.name.clone(),
+            kind: r.kind.as_str().into(),
+            name: r.name.as_str().into(),
         })
 }
 

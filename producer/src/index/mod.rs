@@ -551,7 +551,8 @@ impl Index {
                     } else {
                         Op::Added
                     };
-                    let d = (!unchanged).then(|| delta(key, op, entry.id.clone(), obj.clone(), entry.seen_ms));
+                    let d = (!unchanged)
+                        .then(|| delta(key, op, entry.id.clone(), obj.clone(), entry.seen_ms));
                     // Keep the rendering: it shares its bytes with the delta and, once
                     // committed, with the published state (one copy per object).
                     self.keep_rendering(key, obj);

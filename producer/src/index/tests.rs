@@ -370,7 +370,10 @@ fn a_published_pod_shares_one_copy_of_its_rendering() {
     let latest = &index.latest["Pod/shop/web-1"].obj;
     let published = &index.published["Pod/shop/web-1"].obj;
     assert!(Arc::ptr_eq(&latest.0, &published.0));
-    assert_eq!(published.value()["owner"], json!({"kind": "Deployment", "name": "web"}));
+    assert_eq!(
+        published.value()["owner"],
+        json!({"kind": "Deployment", "name": "web"})
+    );
 }
 
 #[test]
@@ -381,10 +384,15 @@ fn interned_controller_names_of_gone_objects_are_pruned() {
         index.apply(Input::Apply(pod(&name, &format!("web-rs-{i}"))), 1);
         index.apply(Input::Delete(pod(&name, &format!("web-rs-{i}"))), 2);
     }
-    assert!(index.names.len() <= 2 * MIN_PRUNE_NAMES_AT, "{}", index.names.len());
+    assert!(
+        index.names.len() <= 2 * MIN_PRUNE_NAMES_AT,
+        "{}",
+        index.names.len()
+    );
     index.apply(Input::Apply(pod("a", "shared-rs")), 3);
     index.apply(Input::Apply(pod("b", "shared-rs")), 3);
     let (a, b) = (&index.latest["Pod/shop/a"], &index.latest["Pod/shop/b"]);
-    let (ca, cb) = (a.controller.as_ref().unwrap(), b.controller.as_ref().unwrap());
+    let ca = a.controller.as_ref().expect("controlled");
+    let cb = b.controller.as_ref().expect("controlled");
     assert!(Arc::ptr_eq(&ca.name, &cb.name));
 }

@@ -5,21 +5,18 @@
 //! Pure: time is passed in. Invariant: every pending key has exactly one deadline in `order`, and
 //! its deadline is `min(last + window, first + max_wait)`.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::deadlines::Deadlines;
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
-
-struct Pending {
-    first: Instant,
-    deadline: Instant,
-}
 
 /// Pending keys and when each is due.
 pub struct Debouncer {
     window: Duration,
     max_wait: Duration,
-    pending: HashMap<String, Pending>,
-    order: BTreeSet<(Instant, String)>,
+    /// When each pending key's first pending change happened.
+    first: HashMap<String, Instant>,
+    due: Deadlines<String, Instant>,
 }
 
 impl Debouncer {
@@ -27,57 +24,44 @@ impl Debouncer {
         Self {
             window,
             max_wait: max_wait.max(window),
-            pending: HashMap::new(),
-            order: BTreeSet::new(),
+            first: HashMap::new(),
+            due: Deadlines::default(),
         }
     }
 
     /// Records a change of `key` at `now`.
     pub fn touch(&mut self, key: String, now: Instant) {
-        let first = match self.pending.get(&key) {
-            Some(p) => {
-                self.order.remove(&(p.deadline, key.clone()));
-                p.first
-            }
-            None => now,
-        };
+        let first = *self.first.entry(key.clone()).or_insert(now);
         let deadline = (now + self.window).min(first + self.max_wait);
-        self.order.insert((deadline, key.clone()));
-        self.pending.insert(key, Pending { first, deadline });
+        self.due.set(key, deadline);
     }
 
     /// Removes and returns the keys due at `now`, earliest first.
     pub fn due(&mut self, now: Instant) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Some((deadline, _)) = self.order.first() {
-            if *deadline > now {
-                break;
-            }
-            if let Some((_, key)) = self.order.pop_first() {
-                self.pending.remove(&key);
-                out.push(key);
-            }
+        let due = self.due.take_due(now);
+        for key in &due {
+            self.first.remove(key);
         }
-        out
+        due
     }
 
     /// When the earliest pending key is due.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.order.first().map(|(d, _)| *d)
+        self.due.next()
     }
 
     /// Forgets every pending key (a full flush covers them).
     pub fn clear(&mut self) {
-        self.pending.clear();
-        self.order.clear();
+        self.first.clear();
+        self.due.clear();
     }
 
     pub fn len(&self) -> usize {
-        self.pending.len()
+        self.due.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.due.is_empty()
     }
 }
 

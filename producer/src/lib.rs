@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod deadlines;
 pub mod debounce;
 pub mod driver;
 pub mod error;

@@ -36,6 +36,7 @@ mod render;
 #[cfg(test)]
 mod tests;
 
+use crate::deadlines::Deadlines;
 use crate::input::{Input, split_scope};
 use crate::kinds::is_internal;
 use crate::project::{OwnerRef, ProjectError, Projection, project_dynamic, project_value};
@@ -196,7 +197,7 @@ pub struct Index {
     /// Pods younger than this (ms) are not published yet.
     min_pod_lifetime_ms: u64,
     /// Held (never published) pod key → when it may be published.
-    held: HashMap<String, u64>,
+    held: Deadlines<String, u64>,
     /// Pods that appeared/disappeared since the last [`take_pod_lifecycle`](Self::take_pod_lifecycle).
     lifecycle: Vec<PodLife>,
     /// Current summaries by key.
@@ -541,7 +542,7 @@ impl Index {
                 (Some(entry), _) if is_internal(&entry.id.kind) => {}
                 (Some(entry), None) if self.is_held(entry, now_ms) => {
                     let release = entry.born_ms + self.min_pod_lifetime_ms;
-                    self.held.insert(key.clone(), release);
+                    self.held.set(key.clone(), release);
                 }
                 (Some(entry), published) => {
                     let obj = self.render(key, entry);
@@ -592,21 +593,12 @@ impl Index {
 
     /// When the earliest held pod may be published.
     pub fn next_release_ms(&self) -> Option<u64> {
-        self.held.values().min().copied()
+        self.held.next()
     }
 
     /// Removes and returns the held pods that may be published at `now_ms` (flush them).
     pub fn take_released(&mut self, now_ms: u64) -> Vec<String> {
-        let due: Vec<String> = self
-            .held
-            .iter()
-            .filter(|(_, at)| **at <= now_ms)
-            .map(|(k, _)| k.clone())
-            .collect();
-        due.iter().for_each(|k| {
-            self.held.remove(k);
-        });
-        due
+        self.held.take_due(now_ms)
     }
 
     /// Replaces the summaries (`(ns, name) → obj`); returns the keys to flush (changed, new or

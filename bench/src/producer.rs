@@ -81,7 +81,8 @@ pub struct IngestReport {
     pub storm_events: usize,
     pub storm_ingest: Duration,
     pub storm_published: u64,
-    pub settle: Duration,
+    /// From the storm's first event until its last event was published.
+    pub storm_published_in: Duration,
     pub cpu_per_10k: f64,
     pub append_us: hdrhistogram::Histogram<u64>,
 }
@@ -129,9 +130,8 @@ pub async fn ingest(args: &ProducerArgs) -> anyhow::Result<IngestReport> {
         tx.send(input).await?;
     }
     let storm_ingest = storm_start.elapsed();
-    let settle_start = Instant::now();
-    wait_settled(&stats).await;
-    let settle = settle_start.elapsed();
+    let settled_at = wait_settled(&stats).await;
+    let storm_published_in = settled_at - storm_start;
     let cpu = cpu_seconds() - cpu_before;
     let storm_published = stats.events_published.get() - published_before;
     cancel.cancel();
@@ -141,7 +141,7 @@ pub async fn ingest(args: &ProducerArgs) -> anyhow::Result<IngestReport> {
         storm_events: args.storm,
         storm_ingest,
         storm_published,
-        settle,
+        storm_published_in,
         cpu_per_10k: cpu / (args.storm as f64 / 10_000.0),
         append_us: log.histogram(),
     })
@@ -153,15 +153,18 @@ async fn wait_for(done: impl Fn() -> bool) {
     }
 }
 
-/// Waits until no event has been published for a second (the debounce has drained).
-async fn wait_settled(stats: &ProducerStats) {
+/// Waits until no event has been published for a second (the debounce has drained); returns
+/// when the last event was published.
+async fn wait_settled(stats: &ProducerStats) -> Instant {
     let mut last = stats.events_published.get();
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut last_change = Instant::now();
+    while last_change.elapsed() < Duration::from_secs(1) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
         let now = stats.events_published.get();
-        if now == last {
-            return;
+        if now != last {
+            last = now;
+            last_change = Instant::now();
         }
-        last = now;
     }
+    last_change
 }

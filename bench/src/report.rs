@@ -59,7 +59,7 @@ pub fn print_producer(
     r: &crate::producer::IngestReport,
 ) {
     let storm_secs = r.storm_ingest.as_secs_f64().max(1e-9);
-    let publish_window = (r.storm_ingest + r.settle).as_secs_f64() - 1.0; // minus the idle second that detects settling
+    let publish_window = r.storm_published_in.as_secs_f64();
     let app = &r.append_us;
     println!(
         "kubecast-bench producer: {} pods, storm of {} watch events, debounce {:?}, batch ≤ {}",
@@ -79,6 +79,10 @@ pub fn print_producer(
     println!(
         "| events published during the storm (coalesced) | {} |",
         r.storm_published
+    );
+    println!(
+        "| storm ingested and published within | {:.2} s |",
+        publish_window
     );
     println!(
         "| events published/s during the storm | {:.0} |",

@@ -11,6 +11,12 @@
 //! append. An unreachable log — at start-up too — is retried with backoff while the watchers keep
 //! running; pending changes coalesce per object in the index meanwhile.
 //!
+//! Pipelining: a publication is planned (index → deltas → batches of `batch_max`) and its batches
+//! are appended one after the other, each as its own task (a [`Flight`]), while this loop keeps
+//! taking watch input: encoding and the Redis round trip overlap with the index work. Nothing new
+//! is planned until the last batch has landed, so every plan diffs against a committed published
+//! state. Inputs are taken in bursts of up to [`INPUT_BURST`] per wake-up.
+//!
 //! Time: the index and the aggregates get milliseconds from one [`Clock`] (wall clock at start
 //! plus tokio's monotonic time since), so held pods and churn windows follow tokio time in tests.
 
@@ -21,14 +27,18 @@ use crate::error::{ProducerError, Result};
 use crate::index::Index;
 use crate::input::Input;
 use crate::lease::{Leadership, Role};
-use crate::publish::{Backoff, PublishError, Publisher};
+use crate::publish::{AppendFailure, Backoff, Landed, Outbox, PublishError, Publisher};
 use crate::stats::ProducerStats;
 use kubecast_shared::log::{EventLog, Fence};
 use kubecast_shared::time::now_ms;
 use std::collections::BTreeSet;
 use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// Most watch inputs taken from the channel per wake-up of the loop.
+pub const INPUT_BURST: usize = 256;
 
 /// Runs the index/debounce/publish loop on `inputs` until `cancel` fires, always as the leader
 /// with `config.fence` (the dev mode). `kinds` are the kinds whose first `InitDone` gates the
@@ -69,6 +79,9 @@ pub async fn run_led<L: EventLog>(
         retry_at: None,
         backoff: Backoff::default(),
         publisher: None,
+        outbox: Outbox::default(),
+        flight: None,
+        epoch_retried: false,
         log,
         role,
         refused: None,
@@ -76,24 +89,42 @@ pub async fn run_led<L: EventLog>(
         stats,
     };
     let mut role_open = true;
+    let mut burst = Vec::with_capacity(INPUT_BURST);
     loop {
         state.gauge();
         let wake = state.wake(Instant::now());
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => return Ok(()),
+            _ = cancel.cancelled() => {
+                state.ground();
+                return Ok(());
+            }
             changed = leadership.role.changed(), if role_open => match changed {
                 Ok(()) => state.on_role(*leadership.role.borrow_and_update()),
                 // The elector is gone: the last role stands until its deadline.
                 Err(_) => role_open = false,
             },
+            landed = landing(&mut state.flight) => state.on_landed(landed, &leadership).await?,
             _ = sleep_until(wake), if wake.is_some() => state.flush(&leadership).await?,
-            input = inputs.recv() => match input {
-                Some(input) => state.on_input(input),
-                None => return Err(ProducerError::WatchersStopped),
-            },
+            taken = inputs.recv_many(&mut burst, INPUT_BURST) => {
+                if taken == 0 {
+                    state.ground();
+                    return Err(ProducerError::WatchersStopped);
+                }
+                burst.drain(..).for_each(|input| state.on_input(input));
+            }
         }
     }
+}
+
+/// The outcome of the flight in the air (never ready when there is none).
+async fn landing(flight: &mut Option<JoinHandle<Landed>>) -> Result<Landed, JoinError> {
+    let Some(handle) = flight.as_mut() else {
+        return std::future::pending().await;
+    };
+    let landed = handle.await;
+    *flight = None;
+    landed
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -119,6 +150,12 @@ struct State<L> {
     backoff: Backoff,
     /// Present only while we lead and the log is open with our fence.
     publisher: Option<Publisher<L>>,
+    /// Batches planned and not launched yet.
+    outbox: Outbox,
+    /// The batch being appended, if any.
+    flight: Option<JoinHandle<Landed>>,
+    /// Whether the current publication already started a new epoch after a refusal.
+    epoch_retried: bool,
     log: L,
     role: Role,
     /// The fence the log refused: wait for a higher one before publishing again.
@@ -139,6 +176,21 @@ impl<L: EventLog> State<L> {
         (self.role.is_leader_at(now) && !refused).then_some(fence)
     }
 
+    /// Stops publishing: forgets the publisher, its plan and its flight (a flight still in the
+    /// air carries our old fence, so a later leader's log refuses or includes it).
+    fn stop_publishing(&mut self) {
+        self.publisher = None;
+        self.outbox = Outbox::default();
+        self.ground();
+    }
+
+    /// Aborts the flight in the air, if any (its outcome is settled by the next open).
+    fn ground(&mut self) {
+        if let Some(flight) = self.flight.take() {
+            flight.abort();
+        }
+    }
+
     fn gauge(&self) {
         let dirty = self.pending.len() + self.debounce.len();
         self.stats
@@ -149,6 +201,9 @@ impl<L: EventLog> State<L> {
     /// When the loop must next flush (`None`: only inputs or a role change can make progress).
     fn wake(&self, now: Instant) -> Option<Instant> {
         self.leading(now)?;
+        if self.flight.is_some() {
+            return None;
+        }
         if self.publisher.is_none() {
             return Some(self.retry_at.unwrap_or(now));
         }
@@ -176,7 +231,8 @@ impl<L: EventLog> State<L> {
             .publisher
             .as_ref()
             .is_some_and(|p| Some(p.fence()) == role.fence());
-        if !keep && self.publisher.take().is_some() {
+        if !keep && self.publisher.is_some() {
+            self.stop_publishing();
             tracing::warn!(
                 ?role,
                 "no longer leader with this fence; stopped publishing"
@@ -223,7 +279,7 @@ impl<L: EventLog> State<L> {
     async fn flush(&mut self, leadership: &Leadership) -> Result<()> {
         let now = Instant::now();
         let Some(fence) = self.leading(now) else {
-            self.publisher = None;
+            self.stop_publishing();
             return Ok(());
         };
         if self.retry_at.is_some_and(|at| at > now) {
@@ -243,10 +299,72 @@ impl<L: EventLog> State<L> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let published = publisher
-            .publish(&mut self.index, &mut self.pending, now_ms)
+        if let Err(e) = publisher.prepare(&mut self.index, &mut self.pending).await {
+            return self.settle(Err(e), fence, leadership);
+        }
+        self.outbox = publisher.plan(&mut self.index, &mut self.pending, now_ms);
+        self.launch_next(fence, leadership)
+    }
+
+    /// Launches the next planned batch, or, when every batch has landed, ends the publication.
+    fn launch_next(&mut self, fence: Fence, leadership: &Leadership) -> Result<()> {
+        let Some(publisher) = self.publisher.as_ref() else {
+            return Ok(());
+        };
+        if self.leading(Instant::now()) != Some(fence) {
+            self.stop_publishing();
+            return Ok(());
+        }
+        match publisher.launch(&mut self.outbox) {
+            Some(flight) => {
+                self.flight = Some(tokio::spawn(flight.fly()));
+                Ok(())
+            }
+            None => {
+                self.epoch_retried = false;
+                self.settle(Ok(()), fence, leadership)
+            }
+        }
+    }
+
+    async fn on_landed(
+        &mut self,
+        landed: Result<Landed, JoinError>,
+        leadership: &Leadership,
+    ) -> Result<()> {
+        let landed = match landed {
+            Ok(landed) => landed,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return Ok(()),
+        };
+        // Without a publisher (leadership changed while it flew) the next open diffs every key
+        // against the log, which includes the batch if it landed.
+        let Some(publisher) = self.publisher.as_mut() else {
+            return Ok(());
+        };
+        let fence = publisher.fence();
+        let landing = publisher
+            .land(&mut self.index, landed, &mut self.outbox, &mut self.pending)
             .await;
-        self.settle(published, fence, leadership)
+        match landing {
+            Ok(()) => self.launch_next(fence, leadership),
+            // A lost or rolled-back log: the next flush starts a new epoch and republishes. A
+            // second refusal in a row means something else keeps changing the log: back off.
+            Err(AppendFailure::Refused(e)) if publisher.needs_epoch() && !self.epoch_retried => {
+                tracing::warn!(error = %e, "log lost or rolled back; starting a new epoch");
+                self.epoch_retried = true;
+                self.retry_at = None;
+                Ok(())
+            }
+            Err(AppendFailure::Refused(e)) => {
+                self.epoch_retried = false;
+                self.settle(Err(PublishError::Transient(e)), fence, leadership)
+            }
+            Err(AppendFailure::Stop(e)) => {
+                self.epoch_retried = false;
+                self.settle(Err(e), fence, leadership)
+            }
+        }
     }
 
     /// Opens the log as the leader with `fence`: the index's published state becomes the log's
@@ -300,7 +418,7 @@ impl<L: EventLog> State<L> {
             }
             Err(PublishError::Superseded { ours, current }) if leadership.elected => {
                 tracing::warn!(ours, current, "the log has a newer fence; stepping down");
-                self.publisher = None;
+                self.stop_publishing();
                 self.refused = Some(self.refused.unwrap_or(0).max(fence));
                 leadership.refused_by.send_replace(current);
                 Ok(())

@@ -10,18 +10,18 @@
 //!   a full republish; a newer fence stops this producer.
 
 mod decide;
+mod flight;
 #[cfg(test)]
 mod tests;
 
 pub use decide::{Attempt, Backoff, ErrorClass, Resolution, classify, resolve};
+pub use flight::{Flight, Landed};
 
-use crate::index::{Delta, Index, Obj, Published};
-use crate::lease::{Pause, checkpoint};
+use crate::index::{Delta, Index, Published};
+use crate::lease::Pause;
 use crate::stats::ProducerStats;
-use kubecast_shared::log::{
-    AppendBatch, AppendEntry, EventLog, Fence, LogError, LogMeta, SnapshotChange,
-};
-use kubecast_shared::{Epoch, Event, Op, Seq};
+use kubecast_shared::log::{AppendBatch, EventLog, Fence, LogError, LogMeta};
+use kubecast_shared::{Epoch, Event, Seq};
 use std::collections::BTreeSet;
 
 /// Why publishing stopped or must be retried.
@@ -138,8 +138,9 @@ impl<L: EventLog> Publisher<L> {
         self.head
     }
 
-    /// Publishes the changes of every key in `pending` and clears it. On error `pending` keeps the
-    /// keys still to publish (after a new epoch: every key), so the caller retries with it.
+    /// Publishes the changes of every key in `pending` and clears it, one flight after the
+    /// other. On error `pending` keeps the keys still to publish (after a new epoch: every key),
+    /// so the caller retries with it.
     pub async fn publish(
         &mut self,
         index: &mut Index,
@@ -149,69 +150,132 @@ impl<L: EventLog> Publisher<L> {
         // A refusal that leads to a new epoch is followed by one more pass; two in a row mean
         // something else keeps changing the log, which retrying later handles better.
         for _ in 0..2 {
-            if let Some(doubt) = self.in_doubt.take() {
-                self.settle(doubt, index).await?;
-            }
-            if self.needs_epoch {
-                self.new_epoch(index, pending).await?;
-            }
-            match self.append_all(index, pending, now_ms).await {
-                Err(AppendFailure::Refused(e)) if self.needs_epoch => {
-                    tracing::warn!(error = %e, "log lost or rolled back; starting a new epoch");
+            self.prepare(index, pending).await?;
+            let mut outbox = self.plan(index, pending, now_ms);
+            while let Some(flight) = self.launch(&mut outbox) {
+                let landed = flight.fly().await;
+                if let Err(failure) = self.land(index, landed, &mut outbox, pending).await {
+                    match failure {
+                        AppendFailure::Refused(e) if self.needs_epoch => {
+                            tracing::warn!(error = %e, "log lost or rolled back; starting a new epoch");
+                        }
+                        AppendFailure::Refused(e) => return Err(PublishError::Transient(e)),
+                        AppendFailure::Stop(e) => return Err(e),
+                    }
+                    break;
                 }
-                Err(AppendFailure::Refused(e)) => return Err(PublishError::Transient(e)),
-                Err(AppendFailure::Stop(e)) => return Err(e),
-                Ok(()) => {
-                    pending.clear();
-                    return Ok(());
-                }
+            }
+            if pending.is_empty() {
+                return Ok(());
             }
         }
         Err(PublishError::Transient(LogError::Missing))
     }
 
-    async fn append_all(
+    /// Settles an append whose outcome is unknown and starts the new epoch a lost log needs;
+    /// call before [`plan`](Self::plan).
+    pub async fn prepare(
         &mut self,
         index: &mut Index,
-        pending: &BTreeSet<String>,
-        now_ms: u64,
-    ) -> Result<(), AppendFailure> {
-        let deltas = index.flush(pending, now_ms);
-        self.stats
-            .suppressed
-            .add((pending.len() - deltas.len()) as u64);
-        for chunk in deltas.chunks(self.batch_max) {
-            let batch = self.batch(chunk);
-            checkpoint(self.pause.as_ref()).await;
-            let started = std::time::Instant::now();
-            let appended = self.log.append(&batch).await;
-            self.stats
-                .append_seconds
-                .observe(started.elapsed().as_secs_f64());
-            match appended {
-                Ok(head) => {
-                    self.head = head;
-                    index.commit(chunk);
-                    self.stats.batches.inc();
-                    self.stats.events_published.add(chunk.len() as u64);
-                }
-                Err(error) => {
-                    self.stats.log_failures.inc();
-                    return Err(self.on_append_error(error, chunk).await);
-                }
-            }
+        pending: &mut BTreeSet<String>,
+    ) -> Result<(), PublishError> {
+        if let Some(doubt) = self.in_doubt.take() {
+            self.settle(doubt, index).await?;
+        }
+        if self.needs_epoch {
+            self.new_epoch(index, pending).await?;
         }
         Ok(())
     }
 
-    async fn on_append_error(&mut self, error: LogError, chunk: &[Delta]) -> AppendFailure {
-        let attempt = self.attempt(chunk.len());
+    /// The deltas of every key in `pending`, in batches of at most `batch_max`. `pending` is
+    /// emptied: a batch that does not land puts its keys (and those of the batches after it)
+    /// back, see [`land`](Self::land).
+    pub fn plan(
+        &mut self,
+        index: &mut Index,
+        pending: &mut BTreeSet<String>,
+        now_ms: u64,
+    ) -> Outbox {
+        let deltas = index.flush(pending.iter(), now_ms);
+        self.stats
+            .suppressed
+            .add((pending.len() - deltas.len()) as u64);
+        pending.clear();
+        let mut outbox = Outbox::default();
+        let mut deltas = deltas.into_iter().peekable();
+        while deltas.peek().is_some() {
+            outbox
+                .batches
+                .push_back(deltas.by_ref().take(self.batch_max).collect());
+        }
+        outbox
+    }
+
+    /// The next batch of `outbox` as a flight appending after the current head (`None` when
+    /// the outbox is empty). Launch the next one only after this one has landed.
+    pub fn launch(&self, outbox: &mut Outbox) -> Option<Flight<L>> {
+        let deltas = outbox.batches.pop_front()?;
+        Some(Flight {
+            log: self.log.clone(),
+            fence: self.fence,
+            epoch: self.epoch.clone(),
+            expected_head: self.head,
+            deltas,
+            pause: self.pause.clone(),
+        })
+    }
+
+    /// Records a flight's outcome: a landed batch moves the head and is committed to the index;
+    /// otherwise its keys and the outbox's go back to `pending` and the failure says what next.
+    pub async fn land(
+        &mut self,
+        index: &mut Index,
+        landed: Landed,
+        outbox: &mut Outbox,
+        pending: &mut BTreeSet<String>,
+    ) -> Result<(), AppendFailure> {
+        let Landed {
+            deltas,
+            expected_head,
+            outcome,
+            took,
+        } = landed;
+        self.stats.append_seconds.observe(took.as_secs_f64());
+        let error = match outcome {
+            Ok(head) => {
+                // One flight at a time, and nothing else moves the head while it is in the air.
+                debug_assert_eq!(expected_head, self.head, "flights land in launch order");
+                self.head = head;
+                index.commit(&deltas);
+                self.stats.batches.inc();
+                self.stats.events_published.add(deltas.len() as u64);
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        self.stats.log_failures.inc();
+        pending.extend(deltas.iter().map(|d| d.key.clone()));
+        pending.extend(outbox.keys().cloned());
+        outbox.batches.clear();
+        let attempt = Attempt {
+            epoch: self.epoch.clone(),
+            fence: self.fence,
+            expected: expected_head,
+            len: deltas.len() as u64,
+        };
+        Err(self.on_append_error(error, attempt, deltas).await)
+    }
+
+    async fn on_append_error(
+        &mut self,
+        error: LogError,
+        attempt: Attempt,
+        deltas: Vec<Delta>,
+    ) -> AppendFailure {
         match classify(&error) {
             ErrorClass::Ambiguous => {
-                self.in_doubt = Some(InDoubt {
-                    attempt,
-                    deltas: chunk.to_vec(),
-                });
+                self.in_doubt = Some(InDoubt { attempt, deltas });
                 AppendFailure::Stop(PublishError::Transient(error))
             }
             ErrorClass::Superseded { current } => AppendFailure::Stop(PublishError::Superseded {
@@ -236,6 +300,11 @@ impl<L: EventLog> Publisher<L> {
                 },
             },
         }
+    }
+
+    /// Whether the next publication starts a new epoch (the log was lost or rolled back).
+    pub fn needs_epoch(&self) -> bool {
+        self.needs_epoch
     }
 
     /// Settles an ambiguous append by reading meta.
@@ -287,76 +356,21 @@ impl<L: EventLog> Publisher<L> {
         *pending = index.keys();
         Ok(())
     }
-
-    fn attempt(&self, len: usize) -> Attempt {
-        Attempt {
-            epoch: self.epoch.clone(),
-            fence: self.fence,
-            expected: self.head,
-            len: len as u64,
-        }
-    }
-
-    fn batch(&self, deltas: &[Delta]) -> AppendBatch {
-        let entries = deltas
-            .iter()
-            .zip(1..)
-            .map(|(d, i)| self.entry(Seq(self.head.0 + i), d))
-            .collect();
-        AppendBatch {
-            fence: self.fence,
-            epoch: self.epoch.clone(),
-            expected_head: self.head,
-            entries,
-        }
-    }
-
-    fn entry(&self, seq: Seq, d: &Delta) -> AppendEntry {
-        let event = EventRef {
-            seq,
-            epoch: &self.epoch,
-            ts: d.ts,
-            op: d.op,
-            kind: d.kind(),
-            ns: d.ns(),
-            name: d.name(),
-            uid: d.uid(),
-            obj: &d.obj,
-        };
-        let snapshot = match d.op {
-            Op::Deleted => SnapshotChange::Delete(d.key.clone()),
-            Op::Churn => SnapshotChange::None,
-            _ => SnapshotChange::Put(d.key.clone()),
-        };
-        AppendEntry {
-            seq,
-            raw: event.encode().into(),
-            ns: d.ns().to_string(),
-            kind: d.kind().to_string(),
-            snapshot,
-        }
-    }
 }
 
-/// An [`Event`] borrowing its fields, with `obj` already encoded: encodes to the same bytes as
-/// `Event::encode` without building the `Value`.
-#[derive(serde::Serialize)]
-struct EventRef<'a> {
-    seq: Seq,
-    epoch: &'a Epoch,
-    ts: u64,
-    op: Op,
-    kind: &'a str,
-    ns: &'a str,
-    name: &'a str,
-    uid: &'a str,
-    obj: &'a Obj,
+/// Batches planned but not launched yet.
+#[derive(Default)]
+pub struct Outbox {
+    batches: std::collections::VecDeque<Vec<Delta>>,
 }
 
-impl EventRef<'_> {
-    fn encode(&self) -> Vec<u8> {
-        // Serializing strings, numbers and valid JSON cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+impl Outbox {
+    pub fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.batches.iter().flatten().map(|d| &d.key)
     }
 }
 
@@ -379,8 +393,9 @@ async fn claim<L: EventLog>(log: &L, meta: &LogMeta, fence: Fence) -> Result<(),
     }
 }
 
-enum AppendFailure {
-    /// The log refused the append; `needs_epoch` says whether to start a new epoch.
+/// Why a flight did not land.
+pub enum AppendFailure {
+    /// The log refused the append; [`Publisher::needs_epoch`] says whether to start a new epoch.
     Refused(LogError),
     Stop(PublishError),
 }

@@ -2,8 +2,8 @@ use super::*;
 use crate::fixtures;
 use crate::input::Input;
 use crate::project::{Project, Projection};
-use kubecast_shared::StoredEvent;
 use kubecast_shared::log::{LogMeta, MemoryLog, RangeRead, SnapshotRead};
+use kubecast_shared::{Op, StoredEvent};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -317,33 +317,4 @@ async fn an_append_that_did_not_land_is_retried_with_the_latest_state() {
         ]
     );
     assert_eq!(snapshot_keys(&log).await.len(), 3);
-}
-
-#[test]
-fn borrowed_events_encode_exactly_like_events() {
-    let obj = serde_json::json!({"phase": "Running", "labels": {"b": "1", "a": "é\"x"}, "n": 1.5});
-    let event = Event {
-        seq: Seq(7),
-        epoch: Epoch("e1".into()),
-        ts: 42,
-        op: Op::Updated,
-        kind: "Pod".into(),
-        ns: "shop".into(),
-        name: "web-1".into(),
-        uid: "u-1".into(),
-        obj: Some(obj.clone()),
-    };
-    let encoded = crate::index::Obj::encode(&obj);
-    let borrowed = super::EventRef {
-        seq: Seq(7),
-        epoch: &event.epoch,
-        ts: 42,
-        op: Op::Updated,
-        kind: "Pod",
-        ns: "shop",
-        name: "web-1",
-        uid: "u-1",
-        obj: &encoded,
-    };
-    assert_eq!(borrowed.encode(), event.encode().to_vec());
 }

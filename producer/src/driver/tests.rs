@@ -187,3 +187,41 @@ async fn short_lived_pods_are_never_shown_and_summaries_follow_the_pods() {
     );
     assert!(!names.iter().any(|(_, n)| n == "blip"), "{names:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn watch_input_is_applied_while_a_batch_is_in_the_air() {
+    let pause = crate::lease::Pause::default();
+    let config = ProducerConfig {
+        pause: Some(pause.clone()),
+        batch_max: 1,
+        ..plain()
+    };
+    let h = spawn_with(&["Pod"], config);
+    h.list("Pod", vec![pod("a", true), pod("b", true)]).await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(h.events().await.len(), 2);
+    // Hold the next append in the air, and keep the watch busy meanwhile: far more input than
+    // the channel holds goes through, so the driver is taking input while the flight waits.
+    pause.pause();
+    h.send(Input::Apply(pod("a", false))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..=100 {
+        h.send(Input::Apply(pod("b", i % 2 == 0))).await;
+    }
+    h.send(Input::Apply(pod("c", true))).await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(h.stats.watch_events.get(), 4 + 1 + 101 + 1);
+    assert_eq!(h.events().await.len(), 2, "the flight is still held");
+    pause.resume();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // `a` lands as one update; `b` went back to its published state (no event); `c` is new.
+    assert_eq!(
+        h.events().await,
+        [
+            (1, Op::Added, "a".into()),
+            (2, Op::Added, "b".into()),
+            (3, Op::Updated, "a".into()),
+            (4, Op::Added, "c".into()),
+        ]
+    );
+}

@@ -65,6 +65,8 @@ pub async fn run_with_stats(
     let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
     let watchers = TaskTracker::new();
     let stop_watchers = cancel.child_token();
+    // Not a child of `cancel`: the lease is released only after the driver stopped appending.
+    let stop_election = CancellationToken::new();
     let scopes = match watchers::spawn_watchers(
         &client,
         &config.watch,
@@ -98,7 +100,7 @@ pub async fn run_with_stats(
                 role_tx,
                 refused_rx,
                 stats.clone(),
-                stop_watchers.clone(),
+                stop_election.clone(),
             ));
             watchers.close();
             lease::Leadership {
@@ -109,6 +111,8 @@ pub async fn run_with_stats(
         }
     };
     let result = driver::run_led(log, config, stats, scopes, rx, leadership, cancel).await;
+    // The driver has stopped appending: now the elector may hand the lease back.
+    stop_election.cancel();
     stop_watchers.cancel();
     watchers.wait().await;
     result

@@ -72,6 +72,42 @@ async fn only_the_leader_publishes_and_a_follower_takes_over_with_a_higher_fence
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_stops_hands_the_lease_over_without_waiting_for_it_to_expire() {
+    let redis = RedisServer::spawn();
+    let (sim, stop_sim) = sim().await;
+    let log = log(&redis.url, &unique_cluster("ha-release"));
+    let long_lease = |identity: &str| {
+        let mut config = elected(identity);
+        if let Some(lease) = &mut config.lease {
+            lease.duration = Duration::from_secs(60);
+        }
+        config
+    };
+    let a = spawn(&sim.url, log.clone(), long_lease("a"));
+    eventually(10, "a leads", async || a.stats.leader.get() == 1).await;
+    let b = spawn(&sim.url, log.clone(), long_lease("b"));
+    converge(&log, &sim.cluster).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(b.stats.leader.get(), 0, "b follows while a holds the lease");
+
+    let stopped = std::time::Instant::now();
+    a.cancel.cancel();
+    a.task.await.expect("joins").expect("a stops cleanly");
+    eventually(10, "b takes over", async || b.stats.leader.get() == 1).await;
+    let took = stopped.elapsed();
+    assert!(
+        took < Duration::from_secs(30),
+        "took {took:?}: the lease was not released"
+    );
+    sim.cluster.step();
+    converge(&log, &sim.cluster).await;
+    assert_contiguous(&log).await;
+    b.cancel.cancel();
+    b.task.await.expect("joins").expect("b stops cleanly");
+    stop_sim.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_leader_that_resumes_after_a_takeover_is_refused_and_steps_down() {
     let redis = RedisServer::spawn();
     let cluster_name = unique_cluster("pause");

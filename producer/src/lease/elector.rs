@@ -59,6 +59,7 @@ pub async fn elect(
     let api: Api<Lease> = Api::namespaced(client, &config.namespace);
     let mut machine = Machine::new(config.identity.clone(), config.duration);
     tracing::info!(identity = %config.identity, lease = %config.name, ns = %config.namespace, "leader election started");
+    let mut last = Role::Follower;
     loop {
         checkpoint(pause.as_ref()).await;
         if refused.has_changed().unwrap_or(false) {
@@ -77,11 +78,48 @@ pub async fn elect(
             _ = tokio::time::sleep_until(wake) => {}
             _ = refused.changed() => {}
         }
-        let ticked = machine.tick(Instant::now());
-        report(&role, after, ticked, &stats);
+        last = machine.tick(Instant::now());
+        report(&role, after, last, &stats);
     }
     role.send_replace(Role::Follower);
     stats.leader.set(0);
+    if last.fence().is_some() {
+        release(&api, &config).await;
+    }
+}
+
+/// Hands the lease back (holder cleared, as client-go's `ReleaseOnCancel` does) so a follower
+/// takes over at its next round instead of waiting for the lease to expire. Only a lease we
+/// still hold is written, from the version we read. Call it once we have stopped publishing;
+/// even if we had not, the next leader's higher fence makes the log refuse our appends.
+async fn release(api: &Api<Lease>, config: &LeaseConfig) {
+    let timeout = config.renew_every.max(Duration::from_millis(100));
+    match tokio::time::timeout(timeout, release_held(api, config)).await {
+        Ok(Ok(true)) => tracing::info!(lease = %config.name, "released the lease"),
+        Ok(Ok(false)) => tracing::info!(lease = %config.name, "the lease is no longer ours"),
+        Ok(Err(error)) => tracing::warn!(%error, "releasing the lease failed; it will expire"),
+        Err(_) => tracing::warn!("releasing the lease timed out; it will expire"),
+    }
+}
+
+async fn release_held(api: &Api<Lease>, config: &LeaseConfig) -> kube::Result<bool> {
+    let Some(mut lease) = api.get_opt(&config.name).await? else {
+        return Ok(false);
+    };
+    let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+    if spec.holder_identity.as_deref() != Some(config.identity.as_str()) {
+        return Ok(false);
+    }
+    spec.holder_identity = None;
+    spec.lease_duration_seconds = Some(1);
+    spec.renew_time = Some(micro_now());
+    api.replace(&config.name, &PostParams::default(), &lease)
+        .await?;
+    Ok(true)
+}
+
+fn micro_now() -> MicroTime {
+    MicroTime(Timestamp::from_millisecond(now_ms() as i64).unwrap_or(Timestamp::UNIX_EPOCH))
 }
 
 /// One read-decide-write round; returns when it started.
@@ -179,8 +217,7 @@ fn build(
     acquire: bool,
     resource_version: Option<String>,
 ) -> Lease {
-    let now =
-        MicroTime(Timestamp::from_millisecond(now_ms() as i64).unwrap_or(Timestamp::UNIX_EPOCH));
+    let now = micro_now();
     let old = current.and_then(|l| l.spec.clone()).unwrap_or_default();
     let secs = config.duration.as_secs_f64().ceil().max(1.0) as i32;
     Lease {

@@ -75,6 +75,11 @@ fn handle(
     if method != Method::GET {
         return Err(Error::MethodNotAllowed);
     }
+    if app.cluster.is_forbidden(target.spec.kind) {
+        return Err(Error::Forbidden {
+            plural: target.spec.plural,
+        });
+    }
     if let Some(name) = &target.name {
         return get_one(&app.cluster, &target, name);
     }

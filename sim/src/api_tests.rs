@@ -146,3 +146,23 @@ async fn version_and_discovery_answer() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_forbidden_kind_answers_403_to_list_watch_and_get_and_other_kinds_still_work() {
+    let (router, cluster) = app();
+    cluster.forbid("Pod");
+    for uri in [
+        "/api/v1/pods",
+        "/api/v1/pods?watch=1",
+        "/api/v1/namespaces/shop/pods/web-1",
+    ] {
+        let (status, body) = call(&router, uri).await;
+        assert_eq!(
+            (status, body["reason"].as_str(), body["code"].as_u64()),
+            (StatusCode::FORBIDDEN, Some("Forbidden"), Some(403)),
+            "{uri}"
+        );
+    }
+    let (status, _) = call(&router, "/api/v1/services").await;
+    assert_eq!(status, StatusCode::OK);
+}

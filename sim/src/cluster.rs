@@ -40,6 +40,8 @@ struct Shared {
     cut: Mutex<CancellationToken>,
     /// While set, new watch requests get 503 (see [`SimCluster::refuse_watches`]).
     refuse_watches: std::sync::atomic::AtomicBool,
+    /// Kinds whose get/list/watch answer 403 (see [`SimCluster::forbid`]).
+    forbidden: Mutex<BTreeSet<String>>,
     bookmark_interval: Duration,
 }
 
@@ -66,6 +68,7 @@ impl SimCluster {
                 churn: Mutex::new(churn),
                 cut: Mutex::new(CancellationToken::new()),
                 refuse_watches: std::sync::atomic::AtomicBool::new(false),
+                forbidden: Mutex::new(BTreeSet::new()),
                 bookmark_interval: config.bookmark_interval,
             }),
         };
@@ -133,6 +136,17 @@ impl SimCluster {
         self.shared
             .refuse_watches
             .store(refuse, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// From now on, reading `kind` (get, list, watch) answers `403 Forbidden`, as the real API
+    /// server does for a service account whose RBAC lacks the kind.
+    pub fn forbid(&self, kind: &str) {
+        lock(&self.shared.forbidden).insert(kind.to_string());
+    }
+
+    /// Whether reading `kind` is forbidden.
+    pub fn is_forbidden(&self, kind: &str) -> bool {
+        lock(&self.shared.forbidden).contains(kind)
     }
 
     /// Whether new watches are refused.

@@ -32,6 +32,11 @@ pub enum Error {
     /// Watches are refused for now (a test is simulating an unreachable API server).
     #[error("the server is currently unable to handle the request")]
     Unavailable,
+    /// The caller may not read this kind (as RBAC answers; see `SimCluster::forbid`).
+    #[error(
+        "{plural} is forbidden: User \"system:serviceaccount:kubecast:producer\" cannot list resource \"{plural}\""
+    )]
+    Forbidden { plural: &'static str },
     /// The simulator does not implement this verb (yet).
     #[error("method not allowed: the simulator serves get, list and watch")]
     MethodNotAllowed,
@@ -49,6 +54,7 @@ impl Error {
             Self::BadParameter { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
         }
     }
 
@@ -60,6 +66,7 @@ impl Error {
             Self::BadParameter { .. } => "BadRequest",
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::Unavailable => "ServiceUnavailable",
+            Self::Forbidden { .. } => "Forbidden",
         }
     }
 

@@ -26,12 +26,17 @@ pub type WatchFn = fn(
     CancellationToken,
 ) -> BoxFuture<'static, ()>;
 
+/// Read check of one target (see [`crate::watch::probe`]).
+pub type ProbeFn = fn(kube::Client, &WatchTarget) -> BoxFuture<'static, kube::Result<()>>;
+
 /// One watched kind.
 pub struct KindSpec {
     /// The kind as published (`Pod`, …).
     pub kind: &'static str,
     /// Watches the objects of a [`WatchTarget`] and sends [`Input`]s until cancelled.
     pub watch: WatchFn,
+    /// Checks once, before watching, that the target can be listed.
+    pub probe: ProbeFn,
     /// Deserializes a JSON object of this kind and projects it.
     pub project_value: fn(&Value) -> Result<Projection, ProjectError>,
     /// Namespaced (`false`: cluster-scoped, never filtered by namespace).
@@ -50,6 +55,7 @@ const fn namespaced<K: Project + kube::Resource<Scope = NsScope>>(selectable: bo
     KindSpec {
         kind: K::KIND,
         watch: crate::watch::boxed_namespaced::<K>,
+        probe: crate::watch::probe_namespaced::<K>,
         project_value: project_json::<K>,
         namespaced: true,
         selectable,
@@ -62,6 +68,7 @@ const fn cluster<K: Project>() -> KindSpec {
     KindSpec {
         kind: K::KIND,
         watch: crate::watch::boxed_cluster::<K>,
+        probe: crate::watch::probe_cluster::<K>,
         project_value: project_json::<K>,
         namespaced: false,
         selectable: false,

@@ -64,6 +64,11 @@ pub fn registry(stats: &ProducerStats) -> Registry {
         stats.leader.clone(),
     );
     r.register(
+        "unlisted_scopes",
+        "Watch scopes whose first list has not completed (nothing is published while above 0)",
+        stats.unlisted.clone(),
+    );
+    r.register(
         "pending_objects",
         "Objects with a change not yet published",
         stats.pending.clone(),

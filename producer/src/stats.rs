@@ -69,6 +69,8 @@ pub struct Counters {
     pub leader: Gauge,
     /// Objects with a change not yet published.
     pub pending: Gauge,
+    /// Watch scopes that have not completed their first list.
+    pub unlisted: Gauge,
     /// Latency of log appends, in seconds.
     pub append_seconds: Histogram,
 }
@@ -88,6 +90,7 @@ impl Default for Counters {
             lease_transitions: Counter::default(),
             leader: Gauge::default(),
             pending: Gauge::default(),
+            unlisted: Gauge::default(),
             append_seconds: Histogram::new(APPEND_BUCKETS),
         }
     }

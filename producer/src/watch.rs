@@ -80,6 +80,40 @@ where
     Box::pin(watch(api, target, tx, stats, cancel))
 }
 
+/// The read check of a namespaced kind's target (see [`probe`]).
+pub(crate) fn probe_namespaced<K>(
+    client: kube::Client,
+    target: &WatchTarget,
+) -> BoxFuture<'static, kube::Result<()>>
+where
+    K: Project + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let api = match &target.namespace {
+        Some(ns) => Api::<K>::namespaced(client, ns),
+        None => Api::<K>::all(client),
+    };
+    Box::pin(probe(api))
+}
+
+/// The read check of a cluster-scoped kind (see [`probe`]).
+pub(crate) fn probe_cluster<K: Project>(
+    client: kube::Client,
+    _target: &WatchTarget,
+) -> BoxFuture<'static, kube::Result<()>> {
+    Box::pin(probe(Api::<K>::all(client)))
+}
+
+/// Lists at most one object: fails as the watcher's list would (403 without RBAC, 404 for a kind
+/// the cluster does not serve) without waiting for the watcher's backoff.
+pub async fn probe<K>(api: Api<K>) -> kube::Result<()>
+where
+    K: Clone + serde::de::DeserializeOwned + Debug,
+{
+    api.list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map(|_| ())
+}
+
 /// Watch loop of a cluster-scoped kind (the target's namespace is ignored).
 pub(crate) fn boxed_cluster<K: Project>(
     client: kube::Client,
@@ -112,6 +146,18 @@ pub async fn watch<K: Project>(
     .await;
 }
 
+/// The API of a dynamic resource's target (one namespace, or all).
+pub(crate) fn dynamic_api(
+    client: &kube::Client,
+    resource: &ApiResource,
+    target: &WatchTarget,
+) -> Api<DynamicObject> {
+    match &target.namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
 /// Watches dynamic objects of `kind` (resolved by discovery to `resource`).
 pub async fn watch_dynamic(
     client: kube::Client,
@@ -122,10 +168,7 @@ pub async fn watch_dynamic(
     stats: ProducerStats,
     cancel: CancellationToken,
 ) {
-    let api = match &target.namespace {
-        Some(ns) => Api::<DynamicObject>::namespaced_with(client, ns, &resource),
-        None => Api::<DynamicObject>::all_with(client, &resource),
-    };
+    let api = dynamic_api(&client, &resource, &target);
     let stream = watcher(api, target.config()).default_backoff();
     let project = |o: &DynamicObject| project_dynamic_object(&kind, o);
     run(stream, &kind, &target, project, tx, stats, cancel).await;

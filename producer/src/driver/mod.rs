@@ -40,6 +40,9 @@ use tokio_util::sync::CancellationToken;
 /// Most watch inputs taken from the channel per wake-up of the loop.
 pub const INPUT_BURST: usize = 256;
 
+/// How often the scopes holding back the first publication are logged.
+const UNLISTED_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Runs the index/debounce/publish loop on `inputs` until `cancel` fires, always as the leader
 /// with `config.fence` (the dev mode). `kinds` are the kinds whose first `InitDone` gates the
 /// first flush.
@@ -90,6 +93,10 @@ pub async fn run_led<L: EventLog>(
     };
     let mut role_open = true;
     let mut burst = Vec::with_capacity(INPUT_BURST);
+    let mut unlisted_report = tokio::time::interval_at(
+        Instant::now() + UNLISTED_REPORT_EVERY,
+        UNLISTED_REPORT_EVERY,
+    );
     loop {
         state.gauge();
         let wake = state.wake(Instant::now());
@@ -105,6 +112,7 @@ pub async fn run_led<L: EventLog>(
                 Err(_) => role_open = false,
             },
             landed = landing(&mut state.flight) => state.on_landed(landed, &leadership).await?,
+            _ = unlisted_report.tick(), if !state.ready() => state.report_unlisted(),
             _ = sleep_until(wake), if wake.is_some() => state.flush(&leadership).await?,
             taken = inputs.recv_many(&mut burst, INPUT_BURST) => {
                 if taken == 0 {
@@ -196,6 +204,18 @@ impl<L: EventLog> State<L> {
         self.stats
             .pending
             .set(i64::try_from(dirty).unwrap_or(i64::MAX));
+        let unlisted = self.unlisted.len();
+        self.stats
+            .unlisted
+            .set(i64::try_from(unlisted).unwrap_or(i64::MAX));
+    }
+
+    /// Says which scopes hold back the first publication (their watchers log why).
+    fn report_unlisted(&self) {
+        tracing::warn!(
+            unlisted = ?self.unlisted,
+            "still waiting for the first list of these scopes; nothing is published until each has listed"
+        );
     }
 
     /// When the loop must next flush (`None`: only inputs or a role change can make progress).

@@ -88,9 +88,11 @@ async fn nothing_is_published_until_every_kind_has_listed() {
     h.list("Pod", vec![pod("a", true)]).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(h.events().await.is_empty());
+    assert_eq!(h.stats.unlisted.get(), 1, "Service has not listed");
     h.list("Service", vec![]).await;
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert_eq!(h.events().await, [(1, Op::Added, "a".into())]);
+    assert_eq!(h.stats.unlisted.get(), 0);
     h.cancel.cancel();
     assert!(h.task.await.expect("joins").is_ok());
 }

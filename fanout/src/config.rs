@@ -14,6 +14,9 @@ pub struct FanoutConfig {
     pub ring_capacity: usize,
     /// How long a cursor ahead of this replica waits for the tail to catch up.
     pub catchup_wait: Duration,
+    /// How many bytes of live events a WebSocket client may be behind before it is closed with
+    /// 4008 (it resumes with `since`).
+    pub max_backlog: u64,
 }
 
 impl Default for FanoutConfig {
@@ -23,9 +26,13 @@ impl Default for FanoutConfig {
             heartbeat: Duration::from_secs(2),
             ring_capacity: 100_000,
             catchup_wait: Duration::from_secs(2),
+            max_backlog: DEFAULT_MAX_BACKLOG,
         }
     }
 }
+
+/// Default of [`FanoutConfig::max_backlog`]: 8 MiB of events (a few seconds at a high rate).
+pub const DEFAULT_MAX_BACKLOG: u64 = 8 << 20;
 
 fn default_server_name() -> String {
     std::env::var("HOSTNAME")
@@ -52,6 +59,11 @@ pub struct FanoutArgs {
     /// How long a cursor ahead of this replica waits for it to catch up before asking Redis.
     #[arg(long, env = "KUBECAST_CATCHUP_WAIT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub catchup_wait: Duration,
+
+    /// Bytes of live events a WebSocket client may fall behind before it is closed with 4008
+    /// (it resumes with `since`; the others never wait for it).
+    #[arg(long, env = "KUBECAST_MAX_BACKLOG", default_value_t = DEFAULT_MAX_BACKLOG)]
+    pub max_backlog: u64,
 }
 
 impl FanoutArgs {
@@ -62,6 +74,7 @@ impl FanoutArgs {
             heartbeat: self.heartbeat.max(Duration::from_millis(50)),
             ring_capacity: self.ring_capacity.max(1),
             catchup_wait: self.catchup_wait,
+            max_backlog: self.max_backlog.max(1),
         }
     }
 }

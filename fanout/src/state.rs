@@ -8,10 +8,13 @@
 //! - `generation` increases on every resync (start-up, epoch change, gap); events published under
 //!   one generation never continue a view of another.
 
+use axum::extract::ws::Utf8Bytes;
 use kubecast_shared::log::SnapshotRead;
+use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Op, Seq, StoredEvent};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
@@ -23,13 +26,35 @@ const LIVE_CAPACITY: usize = 1024;
 #[derive(Clone, Debug)]
 pub enum Live {
     /// Events applied to the view, contiguous, in seq order.
-    Events {
-        generation: u64,
-        epoch: Epoch,
-        events: Arc<[StoredEvent]>,
-    },
+    Events(Arc<Batch>),
     /// The view was rebuilt from a snapshot: sessions must reset.
     Resync { generation: u64 },
+}
+
+/// One batch of events as every live session receives it (shared, never copied).
+#[derive(Debug)]
+pub struct Batch {
+    pub generation: u64,
+    pub epoch: Epoch,
+    pub events: Vec<StoredEvent>,
+    /// [`Shared::published_bytes`] once this batch was published: a session that has handled
+    /// this batch is `published_bytes() - bytes_end` bytes behind.
+    pub bytes_end: u64,
+    /// The unfiltered `events` frame, encoded once by the first session that needs it.
+    frame: OnceLock<Utf8Bytes>,
+}
+
+impl Batch {
+    /// The `events` frame of the whole batch, shared by every unfiltered session.
+    pub fn frame(&self) -> &Utf8Bytes {
+        self.frame
+            .get_or_init(|| frames::events(&self.epoch, self.events.iter().map(|e| &e.raw)).into())
+    }
+
+    /// Encoded size of the batch's events.
+    fn size(events: &[StoredEvent]) -> u64 {
+        events.iter().map(|e| e.raw.len() as u64 + 1).sum()
+    }
 }
 
 /// Where the view is; watched by requests waiting for the tail.
@@ -126,6 +151,8 @@ pub struct Shared {
     view: RwLock<View>,
     live: broadcast::Sender<Live>,
     progress: watch::Sender<Progress>,
+    /// Encoded bytes of every event published live so far (see [`Batch::bytes_end`]).
+    published_bytes: AtomicU64,
 }
 
 impl Shared {
@@ -144,6 +171,7 @@ impl Shared {
             view: RwLock::new(view),
             live: broadcast::channel(LIVE_CAPACITY).0,
             progress: watch::channel(Progress::default()).0,
+            published_bytes: AtomicU64::new(0),
         })
     }
 
@@ -167,6 +195,11 @@ impl Shared {
         self.progress.subscribe()
     }
 
+    /// Encoded bytes of every event published live so far.
+    pub fn published_bytes(&self) -> u64 {
+        self.published_bytes.load(Ordering::Acquire)
+    }
+
     /// Applies contiguous events of the view's epoch and publishes them.
     pub(crate) fn apply(&self, events: Vec<StoredEvent>) {
         if events.is_empty() {
@@ -179,11 +212,15 @@ impl Shared {
             return;
         };
         let generation = view.generation;
-        let _ = self.live.send(Live::Events {
+        let size = Batch::size(&events);
+        let bytes_end = self.published_bytes.fetch_add(size, Ordering::AcqRel) + size;
+        let _ = self.live.send(Live::Events(Arc::new(Batch {
             generation,
             epoch,
-            events: events.into(),
-        });
+            events,
+            bytes_end,
+            frame: OnceLock::new(),
+        })));
         self.progress.send_replace(Progress {
             generation,
             head: view.head,
@@ -247,6 +284,32 @@ mod tests {
             .collect();
         assert_eq!(after, vec![3, 4]);
         assert!(view.ring_after(Seq(5)).is_none());
+    }
+
+    #[test]
+    fn a_batch_frame_is_encoded_once_and_counts_its_bytes() {
+        let shared = Shared::new(10);
+        shared.reset(SnapshotRead {
+            meta: meta("e", 0),
+            objects: vec![],
+        });
+        let mut rx = shared.subscribe();
+        let events = vec![
+            stored("e", 1, "a", Op::Added),
+            stored("e", 2, "b", Op::Added),
+        ];
+        let size: u64 = events.iter().map(|e| e.raw.len() as u64 + 1).sum();
+        shared.apply(events.clone());
+        let Ok(Live::Events(batch)) = rx.try_recv() else {
+            panic!("a live batch");
+        };
+        let expected = frames::events(&Epoch("e".into()), events.iter().map(|e| &e.raw));
+        assert_eq!(batch.frame().as_str(), expected);
+        assert!(
+            std::ptr::eq(batch.frame().as_str(), batch.frame().as_str()),
+            "built once"
+        );
+        assert_eq!((batch.bytes_end, shared.published_bytes()), (size, size));
     }
 
     #[test]

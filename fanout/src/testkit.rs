@@ -93,18 +93,21 @@ impl Fixture {
 
     /// Appends one event per `(ns, kind, name, op)` and waits until the tail has applied them.
     pub async fn append(&mut self, items: &[(&str, &str, &str, Op)]) {
+        self.append_padded(items, 0).await;
+    }
+
+    /// [`append`](Self::append) with `pad` bytes of filler in every event's object.
+    pub async fn append_padded(&mut self, items: &[(&str, &str, &str, Op)], pad: usize) {
         let entries: Vec<AppendEntry> = items
             .iter()
             .enumerate()
             .map(|(i, (ns, kind, name, op))| {
-                entry(&event(
-                    &self.epoch,
-                    self.head + 1 + i as u64,
-                    ns,
-                    kind,
-                    name,
-                    *op,
-                ))
+                let seq = self.head + 1 + i as u64;
+                let mut ev = event(&self.epoch, seq, ns, kind, name, *op);
+                if pad > 0 {
+                    ev.obj = Some(serde_json::json!({"n": seq, "pad": "x".repeat(pad)}));
+                }
+                entry(&ev)
             })
             .collect();
         let batch = AppendBatch {
@@ -194,5 +197,6 @@ pub fn test_config() -> FanoutConfig {
         heartbeat: Duration::from_millis(200),
         ring_capacity: 100_000,
         catchup_wait: Duration::from_millis(100),
+        ..FanoutConfig::default()
     }
 }

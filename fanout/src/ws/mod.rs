@@ -18,6 +18,15 @@ pub use session::{CLOSE_DRAINING, CLOSE_TOO_SLOW, Session};
 
 /// Largest message a client may send; anything bigger closes the socket (1009).
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+/// Initial read buffer of a socket. Clients only send small control messages, so tungstenite's
+/// default (128 KiB per connection) would be almost all waste at 19,000 connections.
+pub const READ_BUFFER: usize = 4 * 1024;
+/// Every frame is written and flushed at once (a session awaits each send), so nothing is gained
+/// by collecting writes; the buffer then only ever holds the frame being written.
+pub const WRITE_BUFFER: usize = 0;
+/// Upper bound of a socket's write buffer (the largest frame: a snapshot part or a backlog of
+/// batches); reaching it is an error that closes the session rather than unbounded growth.
+pub const MAX_WRITE_BUFFER: usize = 64 << 20;
 
 pub async fn upgrade<L: EventLog>(
     State(app): State<AppState<L>>,
@@ -34,6 +43,9 @@ pub async fn upgrade<L: EventLog>(
     wait_for_epoch(&app, app.config.catchup_wait).await?;
     let tracker = app.sessions.clone();
     Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| {

@@ -11,8 +11,8 @@
 use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
 use crate::http::{AppState, filtered_snapshot};
-use crate::state::Live;
-use axum::extract::ws::{CloseFrame, Message};
+use crate::state::{Batch, Live};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use bytes::Bytes;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use kubecast_shared::log::EventLog;
@@ -50,6 +50,8 @@ pub struct Session<L> {
     epoch: Epoch,
     generation: u64,
     last: Seq,
+    /// `bytes_end` of the last live batch handled (see [`Batch::bytes_end`]).
+    consumed: u64,
 }
 
 impl<L: EventLog> Session<L> {
@@ -62,6 +64,7 @@ impl<L: EventLog> Session<L> {
             epoch: Epoch(String::new()),
             generation: 0,
             last: Seq::ZERO,
+            consumed: 0,
         }
     }
 
@@ -96,6 +99,7 @@ impl<L: EventLog> Session<L> {
         R: Stream<Item = Result<Message, E>> + Unpin,
     {
         let mut rx = self.app.shared.subscribe();
+        self.consumed = self.app.shared.published_bytes();
         let head = {
             let view = self.app.shared.read();
             let Some(epoch) = view.epoch() else {
@@ -107,7 +111,7 @@ impl<L: EventLog> Session<L> {
         };
         let config = self.app.config.clone();
         let heartbeat_ms = config.heartbeat.as_millis() as u64;
-        send(
+        self.send(
             sink,
             frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms),
         )
@@ -130,7 +134,7 @@ impl<L: EventLog> Session<L> {
                     Err(RecvError::Lagged(_)) => return Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
                     Err(RecvError::Closed) => return Err(End::Close(CLOSE_DRAINING, "draining")),
                 },
-                _ = heartbeat.tick() => send(sink, frames::position(&self.epoch, self.last)).await?,
+                _ = heartbeat.tick() => self.send(sink, frames::position(&self.epoch, self.last)).await?,
             }
         }
     }
@@ -157,7 +161,7 @@ impl<L: EventLog> Session<L> {
                     return Err(End::Close(CLOSE_TRY_LATER, "log unavailable"));
                 }
                 Ok(Page::Reset { epoch, seq, reason }) => {
-                    send(sink, frames::reset(&epoch, seq, reason)).await?;
+                    self.send(sink, frames::reset(&epoch, seq, reason)).await?;
                     return self.send_snapshot(sink).await;
                 }
                 Ok(Page::Events {
@@ -167,7 +171,7 @@ impl<L: EventLog> Session<L> {
                     head,
                 }) => {
                     if !events.is_empty() {
-                        send(
+                        self.send(
                             sink,
                             frames::events(&page_epoch, events.iter().map(|e| &e.raw)),
                         )
@@ -204,7 +208,7 @@ impl<L: EventLog> Session<L> {
         for (i, objects) in parts.into_iter().enumerate() {
             let last = i + 1 == count;
             let summaries: &[Bytes] = if last { &snap.summaries } else { &[] };
-            send(
+            self.send(
                 sink,
                 frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, last),
             )
@@ -222,7 +226,7 @@ impl<L: EventLog> Session<L> {
                 view.head(),
             )
         };
-        send(sink, frames::reset(&epoch, seq, reason)).await?;
+        self.send(sink, frames::reset(&epoch, seq, reason)).await?;
         self.send_snapshot(sink).await
     }
 
@@ -230,31 +234,36 @@ impl<L: EventLog> Session<L> {
         let text = match msg {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                return send(
-                    sink,
-                    frames::error("bad_message", "binary messages are not supported"),
-                )
-                .await;
+                return self
+                    .send(
+                        sink,
+                        frames::error("bad_message", "binary messages are not supported"),
+                    )
+                    .await;
             }
             Message::Close(_) => return Err(End::ClientGone),
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
         };
         match ClientFrame::parse(text.as_str()) {
-            Ok(ClientFrame::Ping) => send(sink, frames::pong()).await,
+            Ok(ClientFrame::Ping) => self.send(sink, frames::pong()).await,
             Ok(ClientFrame::GetSnapshot) => self.send_snapshot(sink).await,
             Ok(ClientFrame::Subscribe { ns, kinds }) => match Filter::from_vecs(ns, kinds) {
                 Ok(filter) => {
                     self.filter = filter;
                     self.send_snapshot(sink).await
                 }
-                Err(message) => send(sink, frames::error("bad_filter", &message)).await,
+                Err(message) => self.send(sink, frames::error("bad_filter", &message)).await,
             },
-            Err(message) => send(sink, frames::error("bad_message", &message)).await,
+            Err(message) => {
+                self.send(sink, frames::error("bad_message", &message))
+                    .await
+            }
         }
     }
 
     /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
-    /// `position` when nothing matched, so filtered clients still advance.
+    /// `position` when nothing matched, so filtered clients still advance. An unfiltered client
+    /// that is up to date gets the batch's shared frame (encoded once for every session).
     async fn on_live<S: Sink<Message> + Unpin>(
         &mut self,
         first: Live,
@@ -269,21 +278,29 @@ impl<L: EventLog> Session<L> {
                 Err(_) => break,
             }
         }
+        if let [Live::Events(batch)] = batches.as_slice()
+            && self.continues_with(batch)
+        {
+            self.consumed = batch.bytes_end;
+            self.last = batch.events.last().map_or(self.last, |e| e.seq());
+            return self.send_frame(sink, batch.frame().clone()).await;
+        }
         let start = self.last;
         let mut out: Vec<Bytes> = Vec::new();
         for live in batches {
-            let (generation, events) = match live {
+            let (generation, batch) = match live {
                 Live::Resync { generation } => (generation, None),
-                Live::Events {
-                    generation, events, ..
-                } => (generation, Some(events)),
+                Live::Events(batch) => (batch.generation, Some(batch)),
             };
+            if let Some(batch) = &batch {
+                self.consumed = batch.bytes_end;
+            }
             if generation < self.generation {
                 continue;
             }
-            let gap = events
+            let gap = batch
                 .as_ref()
-                .and_then(|evs| evs.iter().find(|e| e.seq() > self.last))
+                .and_then(|b| b.events.iter().find(|e| e.seq() > self.last))
                 .is_some_and(|e| e.seq() != self.last.next());
             if generation > self.generation || gap {
                 self.flush(sink, &mut out).await?;
@@ -291,7 +308,7 @@ impl<L: EventLog> Session<L> {
                     .await?;
                 continue;
             }
-            for ev in events.iter().flat_map(|evs| evs.iter()) {
+            for ev in batch.iter().flat_map(|b| b.events.iter()) {
                 if ev.seq() <= self.last {
                     continue;
                 }
@@ -301,13 +318,41 @@ impl<L: EventLog> Session<L> {
                 }
             }
         }
+        self.check_backlog()?;
         if !out.is_empty() {
             self.flush(sink, &mut out).await
         } else if self.last > start {
-            send(sink, frames::position(&self.epoch, self.last)).await
+            self.send(sink, frames::position(&self.epoch, self.last))
+                .await
         } else {
             Ok(())
         }
+    }
+
+    /// Whether `batch` is exactly the next thing this client should get, whole: same
+    /// generation, starting right after `last`, and no filter to apply.
+    fn continues_with(&self, batch: &Batch) -> bool {
+        batch.generation == self.generation
+            && self.filter.is_all()
+            && batch
+                .events
+                .first()
+                .is_some_and(|e| e.seq() == self.last.next())
+    }
+
+    /// Closes a client that is more than `max_backlog` bytes of live events behind (it resumes
+    /// with `since`); the others never wait for it.
+    fn check_backlog(&self) -> Step {
+        let behind = self
+            .app
+            .shared
+            .published_bytes()
+            .saturating_sub(self.consumed);
+        if behind > self.app.config.max_backlog {
+            tracing::debug!(behind, "client over its backlog bound");
+            return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
+        }
+        Ok(())
     }
 
     async fn flush<S: Sink<Message> + Unpin>(&self, sink: &mut S, out: &mut Vec<Bytes>) -> Step {
@@ -316,14 +361,36 @@ impl<L: EventLog> Session<L> {
         }
         let frame = frames::events(&self.epoch, out.iter());
         out.clear();
-        send(sink, frame).await
+        self.send(sink, frame).await
     }
 }
 
-async fn send<S: Sink<Message> + Unpin>(sink: &mut S, text: String) -> Step {
-    match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::ClientGone),
-        Err(_) => Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
+/// How often a session blocked on a send checks whether it fell too far behind.
+const BACKLOG_CHECK: Duration = Duration::from_millis(100);
+
+impl<L: EventLog> Session<L> {
+    async fn send<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: String) -> Step {
+        self.send_frame(sink, text.into()).await
+    }
+
+    /// Sends one text frame. A client that does not take it within [`SEND_TIMEOUT`], or that
+    /// falls more than `max_backlog` bytes behind the live stream meanwhile, is closed with 4008.
+    async fn send_frame<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: Utf8Bytes) -> Step {
+        let deadline = tokio::time::Instant::now() + SEND_TIMEOUT;
+        let sending = sink.send(Message::Text(text));
+        tokio::pin!(sending);
+        let mut check = tokio::time::interval(BACKLOG_CHECK);
+        check.reset();
+        loop {
+            tokio::select! {
+                sent = &mut sending => return sent.map_err(|_| End::ClientGone),
+                _ = check.tick() => {
+                    self.check_backlog()?;
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
+                    }
+                }
+            }
+        }
     }
 }

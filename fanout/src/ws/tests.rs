@@ -283,12 +283,16 @@ async fn shutdown_closes_every_socket_with_1001() {
     }
 }
 
-/// A session driven without a socket: its sink blocks while the gate is closed, so the live
-/// channel overflows behind it.
-#[tokio::test]
-async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
+type Gated = (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::mpsc::UnboundedReceiver<axum::extract::ws::Message>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// A session driven without a socket: its sink blocks while the gate is closed (a client that
+/// stopped reading), and what it sends is collected.
+async fn gated_session(fx: &Fixture) -> Gated {
     use axum::extract::ws::Message as AxumMessage;
-    let mut fx = Fixture::default().await;
     let (gate, gate_rx) = tokio::sync::watch::channel(true);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<AxumMessage>();
     let sink = Box::pin(futures::sink::unfold(
@@ -310,6 +314,26 @@ async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
     let session = tokio::spawn(super::Session::new(fx.app.clone(), params).run(sink, stream));
     let first = out_rx.recv().await.expect("hello");
     assert!(matches!(first, AxumMessage::Text(ref t) if t.as_str().contains("hello")));
+    (gate, out_rx, session)
+}
+
+fn close_code(
+    out_rx: &mut tokio::sync::mpsc::UnboundedReceiver<axum::extract::ws::Message>,
+) -> Option<u16> {
+    let mut close = None;
+    while let Ok(msg) = out_rx.try_recv() {
+        if let axum::extract::ws::Message::Close(frame) = msg {
+            close = frame.map(|f| f.code);
+        }
+    }
+    close
+}
+
+/// The live channel overflows behind a blocked session.
+#[tokio::test]
+async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
+    let mut fx = Fixture::default().await;
+    let (gate, mut out_rx, session) = gated_session(&fx).await;
     gate.send_replace(false);
     for _ in 0..1100 {
         fx.append_pods("shop", 1).await;
@@ -319,11 +343,118 @@ async fn a_client_that_falls_too_far_behind_is_closed_with_4008() {
         .await
         .expect("session ended")
         .expect("no panic");
-    let mut close = None;
-    while let Ok(msg) = out_rx.try_recv() {
-        if let AxumMessage::Close(frame) = msg {
-            close = frame.map(|f| f.code);
-        }
+    assert_eq!(close_code(&mut out_rx), Some(super::CLOSE_TOO_SLOW));
+}
+
+/// A session blocked on a send notices that it fell past its backlog bound and gives up long
+/// before the send timeout, even though its client never takes another frame.
+#[tokio::test]
+async fn a_blocked_send_is_abandoned_once_the_client_is_over_its_backlog_bound() {
+    let config = crate::FanoutConfig {
+        max_backlog: 4096,
+        ..crate::testkit::test_config()
+    };
+    let mut fx = Fixture::start(100_000, config).await;
+    let (gate, _out_rx, session) = gated_session(&fx).await;
+    gate.send_replace(false);
+    fx.append_pods("shop", 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        fx.append_pods("shop", 10).await;
     }
-    assert_eq!(close, Some(super::CLOSE_TOO_SLOW));
+    tokio::time::timeout(Duration::from_secs(5), session)
+        .await
+        .expect("ended well before the 10 s send timeout")
+        .expect("no panic");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(gate);
+}
+
+/// A client whose socket takes at most a few KiB and that stops reading after the snapshot.
+async fn stalled_client(addr: SocketAddr) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let stream = socket.connect(addr).await.expect("connect");
+    let url = format!("ws://{addr}/ws");
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .expect("handshake");
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+    ws
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_is_cut_off_without_a_gap_while_the_others_get_everything() {
+    let config = crate::FanoutConfig {
+        max_backlog: 64 * 1024,
+        ..crate::testkit::test_config()
+    };
+    let mut fx = Fixture::start(1_000_000, config).await;
+    let addr = fx.serve().await;
+    let mut stalled = stalled_client(addr).await;
+    let mut healthy = connect(addr, "").await;
+    assert_eq!(next_frame(&mut healthy).await["type"], "hello");
+    assert_eq!(next_frame(&mut healthy).await["type"], "snapshot");
+    // One 16 MB batch, then small batches: far more than the stalled client's socket buffers
+    // hold, so its session falls past its backlog bound.
+    let big: Vec<String> = (0..250).map(|i| format!("big-{i}")).collect();
+    let items: Vec<_> = big
+        .iter()
+        .map(|n| ("shop", "Pod", n.as_str(), Op::Added))
+        .collect();
+    let (batches, per_batch) = (100, 50);
+    let last = (big.len() + batches * per_batch) as u64;
+    let reader = tokio::spawn(async move { events_until(&mut healthy, last).await });
+    fx.append_padded(&items, 64 * 1024).await;
+    for _ in 0..batches {
+        fx.append_pods("shop", per_batch).await;
+    }
+    let healthy_seqs = reader.await.expect("healthy reader");
+    assert_eq!(
+        healthy_seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+
+    // The stalled client now reads what was buffered for it: a gap-free prefix, then the end of
+    // the connection (the server closed it instead of skipping or waiting forever).
+    let mut seen = Vec::new();
+    // Well within SEND_TIMEOUT (10 s): the backlog bound cut it off.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(msg)) = stalled.next().await {
+            match msg {
+                Message::Text(text) => {
+                    let frame: Value = serde_json::from_str(text.as_str()).expect("json");
+                    if frame["type"] == "events" {
+                        seen.extend(seqs(&frame));
+                    }
+                }
+                Message::Close(frame) => {
+                    let code = frame.map(|f| u16::from(f.code));
+                    assert_eq!(code, Some(crate::ws::CLOSE_TOO_SLOW));
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stalled connection was closed by the server"
+    );
+    assert!(
+        seen.len() < last as usize,
+        "it was cut off, got {}",
+        seen.len()
+    );
+    assert_eq!(
+        seen,
+        (1..=seen.len() as u64).collect::<Vec<_>>(),
+        "a gap-free prefix"
+    );
 }

@@ -42,6 +42,8 @@ pub enum Page {
         next: Seq,
         /// This replica's head.
         head: Seq,
+        /// Where the events came from.
+        source: PageSource,
     },
     /// The cursor cannot be resumed; `epoch`/`seq` are where this replica is.
     Reset {
@@ -49,6 +51,24 @@ pub enum Page {
         seq: Seq,
         reason: &'static str,
     },
+}
+
+/// Where a page was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageSource {
+    /// The replica's in-memory ring of recent events.
+    Ring,
+    /// The log in Redis (a cursor older than the ring, or ahead of this replica).
+    Log,
+}
+
+impl PageSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageSource::Ring => "ring",
+            PageSource::Log => "redis",
+        }
+    }
 }
 
 /// Why no page could be produced.
@@ -146,6 +166,7 @@ fn from_ring(shared: &Shared, epoch: &Epoch, req: PageRequest<'_>) -> Option<Pag
         events,
         next,
         head: view.head(),
+        source: PageSource::Ring,
     })
 }
 
@@ -213,5 +234,6 @@ async fn from_log<L: EventLog>(
         events,
         next,
         head,
+        source: PageSource::Log,
     })
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod state;
 pub mod tail;
 pub mod ws;
@@ -41,7 +42,12 @@ pub async fn serve<L: EventLog>(
     let state = AppState::new(log.clone(), config, cancel.clone());
     let sessions = state.sessions.clone();
     let tail_cancel = cancel.child_token();
-    let tail = tokio::spawn(tail::run(log, state.shared.clone(), tail_cancel.clone()));
+    let tail = tokio::spawn(tail::run(
+        log,
+        state.shared.clone(),
+        state.metrics.clone(),
+        tail_cancel.clone(),
+    ));
     // Frames are small and latency-sensitive: without TCP_NODELAY, Nagle's algorithm holds a
     // frame back until the previous one is acknowledged.
     let listener = listener.tap_io(|tcp| {

@@ -9,6 +9,7 @@
 //!   sends `reset` + snapshot;
 //! - log errors never end the task: it backs off and retries while sockets stay open.
 
+use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
 use kubecast_shared::StoredEvent;
 use kubecast_shared::log::{EventLog, LogError};
@@ -24,8 +25,13 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// Follows `log` into `shared` until `cancel` fires.
-pub async fn run<L: EventLog>(log: L, shared: Arc<Shared>, cancel: CancellationToken) {
-    let mut tail = Tail::new(log, shared);
+pub async fn run<L: EventLog>(
+    log: L,
+    shared: Arc<Shared>,
+    metrics: FanoutMetrics,
+    cancel: CancellationToken,
+) {
+    let mut tail = Tail::new(log, shared).with_metrics(metrics);
     loop {
         tokio::select! {
             biased;
@@ -42,6 +48,7 @@ pub struct Tail<L> {
     shared: Arc<Shared>,
     need_resync: bool,
     backoff: Duration,
+    metrics: Option<FanoutMetrics>,
 }
 
 impl<L: EventLog> Tail<L> {
@@ -51,7 +58,14 @@ impl<L: EventLog> Tail<L> {
             shared,
             need_resync: true,
             backoff: BACKOFF_MIN,
+            metrics: None,
         }
+    }
+
+    /// Reports the reader's lag into `metrics`.
+    pub fn with_metrics(mut self, metrics: FanoutMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// One read (or resync), with back-off after a failure.
@@ -96,6 +110,7 @@ impl<L: EventLog> Tail<L> {
         };
         let events = self.log.wait_after(head, BATCH, BLOCK).await?;
         if events.is_empty() {
+            self.report_lag(0, None);
             match self.log.meta().await? {
                 Some(meta) if meta.epoch == epoch && meta.seq >= head => self.shared.mark_ok(),
                 meta => {
@@ -112,8 +127,33 @@ impl<L: EventLog> Tail<L> {
         }
         let mut events = events;
         events.truncate(usable);
+        let newest_ts = events.last().map(|e| e.head.ts);
+        let full = events.len() == BATCH;
         self.shared.apply(events);
+        // A full read may leave more behind: ask the log how far (only then, it costs a call).
+        let behind = match full {
+            true => self
+                .log
+                .meta()
+                .await?
+                .map_or(0, |m| m.seq.0.saturating_sub(self.shared.read().head().0)),
+            false => 0,
+        };
+        self.report_lag(behind, newest_ts);
         Ok(())
+    }
+
+    fn report_lag(&self, seqs: u64, newest_ts: Option<u64>) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        metrics
+            .reader_lag_seqs
+            .set(i64::try_from(seqs).unwrap_or(i64::MAX));
+        let age_ms = newest_ts
+            .filter(|ts| *ts > 0)
+            .map_or(0, |ts| kubecast_shared::time::now_ms().saturating_sub(ts));
+        metrics.reader_lag_seconds.set(age_ms as f64 / 1000.0);
     }
 }
 

@@ -74,6 +74,7 @@ impl Fixture {
         tokio::spawn(crate::tail::run(
             log.clone(),
             app.shared.clone(),
+            app.metrics.clone(),
             cancel.child_token(),
         ));
         let fx = Self {

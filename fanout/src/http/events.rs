@@ -19,6 +19,16 @@ use tokio::time::Instant;
 pub async fn events<L: EventLog>(
     State(app): State<AppState<L>>,
     query: Result<Query<RawQuery>, QueryRejection>,
+) -> Response {
+    let metrics = app.metrics.clone();
+    let response = answer(app, query).await.into_response();
+    metrics.events_answer(response.status().as_u16());
+    response
+}
+
+async fn answer<L: EventLog>(
+    app: AppState<L>,
+    query: Result<Query<RawQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query)?;
     let deadline = Instant::now() + params.wait;
@@ -51,10 +61,12 @@ pub async fn events<L: EventLog>(
                 events,
                 next,
                 head,
+                source,
             } => {
                 let waiting =
                     events.is_empty() && Instant::now() < deadline && !app.cancel.is_cancelled();
                 if !waiting {
+                    app.metrics.catchup(source.as_str());
                     let raws: Vec<Bytes> = events.into_iter().map(|e| e.raw).collect();
                     return Ok(page_response(&epoch, &raws, next, head));
                 }

@@ -7,6 +7,7 @@ pub(crate) mod query;
 mod snapshot;
 
 use crate::config::FanoutConfig;
+use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
 use axum::Router;
 use axum::routing::get;
@@ -29,6 +30,7 @@ pub struct AppState<L> {
     pub cancel: CancellationToken,
     /// WebSocket sessions, so shutdown can wait for their close frames.
     pub sessions: TaskTracker,
+    pub metrics: FanoutMetrics,
 }
 
 impl<L: EventLog> AppState<L> {
@@ -40,13 +42,19 @@ impl<L: EventLog> AppState<L> {
             config: Arc::new(config),
             cancel,
             sessions: TaskTracker::new(),
+            metrics: FanoutMetrics::default(),
         }
     }
 }
 
 /// The replica's routes.
 pub fn router<L: EventLog>(state: AppState<L>) -> Router {
+    let registry = Arc::new(crate::metrics::registry(&state.metrics));
     Router::new()
+        .route(
+            "/metrics",
+            get(crate::metrics::serve_metrics).with_state(registry),
+        )
         .route("/events", get(events::events::<L>))
         .route("/snapshot", get(snapshot::snapshot::<L>))
         .route("/ws", get(crate::ws::upgrade::<L>))

@@ -272,3 +272,34 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn metrics_count_answers_by_status_and_catch_ups_by_source() {
+    let config = crate::FanoutConfig {
+        ring_capacity: 5,
+        ..test_config()
+    };
+    let mut fx = Fixture::start(1000, config).await;
+    fx.append_pods("shop", 20).await;
+    assert_eq!(get(fx.router(), "/events?since=18").await.0, StatusCode::OK);
+    assert_eq!(get(fx.router(), "/events?since=2").await.0, StatusCode::OK);
+    assert_eq!(
+        get(fx.router(), "/events?since=x").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, content_type, body) = get_raw(fx.router(), "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/openmetrics-text"));
+    let text = String::from_utf8_lossy(&body);
+    for line in [
+        r#"kubecast_fanout_catchups_total{source="ring"} 1"#,
+        r#"kubecast_fanout_catchups_total{source="redis"} 1"#,
+        r#"kubecast_fanout_events_requests_total{code="200"} 2"#,
+        r#"kubecast_fanout_events_requests_total{code="400"} 1"#,
+        "kubecast_fanout_connections 0",
+        "kubecast_fanout_reader_lag_seqs 0",
+        "# TYPE kubecast_fanout_event_freshness_seconds histogram",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}

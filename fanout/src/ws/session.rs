@@ -74,10 +74,18 @@ impl<L: EventLog> Session<L> {
         S: Sink<Message> + Unpin,
         R: Stream<Item = Result<Message, E>> + Unpin,
     {
+        let metrics = self.app.metrics.clone();
+        metrics.connections.inc();
+        metrics.connections_opened.inc();
         let end = match self.drive(&mut sink, &mut stream).await {
             Ok(()) => End::ClientGone,
             Err(end) => end,
         };
+        metrics.connections.dec();
+        metrics.close(match &end {
+            End::ClientGone => "client",
+            End::Close(code, _) => close_reason(*code),
+        });
         if let End::Close(code, reason) = end {
             tracing::debug!(code, reason, "closing websocket");
             let frame = CloseFrame {
@@ -169,7 +177,9 @@ impl<L: EventLog> Session<L> {
                     events,
                     next,
                     head,
+                    source,
                 }) => {
+                    self.app.metrics.catchup(source.as_str());
                     if !events.is_empty() {
                         self.send(
                             sink,
@@ -194,6 +204,7 @@ impl<L: EventLog> Session<L> {
 
     /// Sends the filtered state at the view's head, in parts of at most [`SNAPSHOT_PART`] objects.
     async fn send_snapshot<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+        self.app.metrics.catchup("snapshot");
         let snap = filtered_snapshot(&self.app.shared, &self.filter)
             .ok_or(End::Close(CLOSE_TRY_LATER, "not ready"))?;
         self.epoch = snap.epoch.clone();
@@ -282,11 +293,16 @@ impl<L: EventLog> Session<L> {
             && self.continues_with(batch)
         {
             self.consumed = batch.bytes_end;
-            self.last = batch.events.last().map_or(self.last, |e| e.seq());
-            return self.send_frame(sink, batch.frame().clone()).await;
+            let newest = batch.events.last().map(|e| (e.seq(), e.head.ts));
+            let (last, ts) = newest.unwrap_or((self.last, 0));
+            self.last = last;
+            self.send_frame(sink, batch.frame().clone()).await?;
+            self.app.metrics.fresh(ts);
+            return Ok(());
         }
         let start = self.last;
         let mut out: Vec<Bytes> = Vec::new();
+        let mut newest_ts = 0;
         for live in batches {
             let (generation, batch) = match live {
                 Live::Resync { generation } => (generation, None),
@@ -315,12 +331,15 @@ impl<L: EventLog> Session<L> {
                 self.last = ev.seq();
                 if self.filter.matches(&ev.head.ns, &ev.head.kind) {
                     out.push(ev.raw.clone());
+                    newest_ts = ev.head.ts;
                 }
             }
         }
         self.check_backlog()?;
         if !out.is_empty() {
-            self.flush(sink, &mut out).await
+            self.flush(sink, &mut out).await?;
+            self.app.metrics.fresh(newest_ts);
+            Ok(())
         } else if self.last > start {
             self.send(sink, frames::position(&self.epoch, self.last))
                 .await
@@ -365,6 +384,16 @@ impl<L: EventLog> Session<L> {
     }
 }
 
+/// The metrics label of a close code.
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        CLOSE_DRAINING => "draining",
+        CLOSE_TOO_SLOW => "too_slow",
+        CLOSE_TRY_LATER => "try_later",
+        _ => "other",
+    }
+}
+
 /// How often a session blocked on a send checks whether it fell too far behind.
 const BACKLOG_CHECK: Duration = Duration::from_millis(100);
 
@@ -377,13 +406,18 @@ impl<L: EventLog> Session<L> {
     /// falls more than `max_backlog` bytes behind the live stream meanwhile, is closed with 4008.
     async fn send_frame<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: Utf8Bytes) -> Step {
         let deadline = tokio::time::Instant::now() + SEND_TIMEOUT;
+        let bytes = text.len();
         let sending = sink.send(Message::Text(text));
         tokio::pin!(sending);
         let mut check = tokio::time::interval(BACKLOG_CHECK);
         check.reset();
         loop {
             tokio::select! {
-                sent = &mut sending => return sent.map_err(|_| End::ClientGone),
+                sent = &mut sending => {
+                    sent.map_err(|_| End::ClientGone)?;
+                    self.app.metrics.sent(bytes);
+                    return Ok(());
+                }
                 _ = check.tick() => {
                     self.check_backlog()?;
                     if tokio::time::Instant::now() >= deadline {

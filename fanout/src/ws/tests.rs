@@ -457,4 +457,6 @@ async fn a_stalled_client_is_cut_off_without_a_gap_while_the_others_get_everythi
         (1..=seen.len() as u64).collect::<Vec<_>>(),
         "a gap-free prefix"
     );
+    let too_slow = crate::metrics::Reason { reason: "too_slow" };
+    assert_eq!(fx.app.metrics.closes.get_or_create(&too_slow).get(), 1);
 }

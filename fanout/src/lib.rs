@@ -11,6 +11,7 @@
 //! either gap-free relative to its cursor or an explicit reset; shutdown closes every WebSocket
 //! with 1001 before [`serve`] returns.
 
+pub mod auth;
 pub mod config;
 pub mod cursor;
 pub mod error;

@@ -74,6 +74,14 @@ pub async fn run(
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    let fanout_config = args
+        .fanout
+        .config()
+        .map_err(|e| anyhow::anyhow!("invalid authentication settings: {e}"))?;
+    args.fanout
+        .auth
+        .check_exposure(&fanout_config.auth, listener.local_addr()?)
+        .map_err(anyhow::Error::msg)?;
     let client = kube_client(&args, &cancel).await?;
     let log = args.log.open().await.context("opening the event log")?;
     let stats = kubecast_producer::ProducerStats::default();
@@ -85,7 +93,7 @@ pub async fn run(
         stats,
         cancel.child_token(),
     ));
-    let fanout = kubecast_fanout::serve(listener, log, args.fanout.config(), cancel.child_token());
+    let fanout = kubecast_fanout::serve(listener, log, fanout_config, cancel.child_token());
     let served = fanout.await;
     cancel.cancel();
     match producer.await {

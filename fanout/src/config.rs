@@ -1,6 +1,8 @@
 //! Fanout configuration: the plain [`FanoutConfig`] the library runs with, and the clap group
 //! [`FanoutArgs`] (every flag also an environment variable) that binaries flatten into their args.
 
+use crate::auth::{Auth, AuthConfig, KeySource};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a fanout replica behaves.
@@ -17,6 +19,8 @@ pub struct FanoutConfig {
     /// How many bytes of live events a WebSocket client may be behind before it is closed with
     /// 4008 (it resumes with `since`).
     pub max_backlog: u64,
+    /// Who may connect and what they may see.
+    pub auth: Arc<Auth>,
 }
 
 impl Default for FanoutConfig {
@@ -27,6 +31,7 @@ impl Default for FanoutConfig {
             ring_capacity: 100_000,
             catchup_wait: Duration::from_secs(2),
             max_backlog: DEFAULT_MAX_BACKLOG,
+            auth: Arc::new(Auth::open()),
         }
     }
 }
@@ -64,17 +69,116 @@ pub struct FanoutArgs {
     /// (it resumes with `since`; the others never wait for it).
     #[arg(long, env = "KUBECAST_MAX_BACKLOG", default_value_t = DEFAULT_MAX_BACKLOG)]
     pub max_backlog: u64,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Authentication flags (DESIGN §6). Without a key every client sees everything, which the
+/// binaries only allow on loopback unless `--allow-unauthenticated` is given.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct AuthArgs {
+    /// HS256 shared secret (at least 32 bytes). Prefer --jwt-secret-file or the environment.
+    #[arg(long, env = "KUBECAST_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// File holding the HS256 shared secret (surrounding whitespace is ignored).
+    #[arg(long, env = "KUBECAST_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
+
+    /// PEM file with the RS256 public key.
+    #[arg(long, env = "KUBECAST_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+
+    /// Required `aud` claim (comma list: any of them).
+    #[arg(long, env = "KUBECAST_JWT_AUDIENCE", value_delimiter = ',')]
+    pub jwt_audience: Vec<String>,
+
+    /// Required `iss` claim (comma list: any of them).
+    #[arg(long, env = "KUBECAST_JWT_ISSUER", value_delimiter = ',')]
+    pub jwt_issuer: Vec<String>,
+
+    /// The claim listing the namespaces a token grants (`"*"` or a list).
+    #[arg(
+        long,
+        env = "KUBECAST_JWT_NAMESPACES_CLAIM",
+        default_value = "namespaces"
+    )]
+    pub jwt_namespaces_claim: String,
+
+    /// Clock skew tolerated on `exp` and `nbf`.
+    #[arg(long, env = "KUBECAST_JWT_LEEWAY", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub jwt_leeway: Duration,
+
+    /// Allowed `Origin`s of WebSocket upgrades (comma list; default: any).
+    #[arg(long, env = "KUBECAST_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub allow_origins: Vec<String>,
+
+    /// Serve without tokens on a non-loopback address (everyone sees every namespace).
+    #[arg(long, env = "KUBECAST_ALLOW_UNAUTHENTICATED")]
+    pub allow_unauthenticated: bool,
+}
+
+impl AuthArgs {
+    /// The policy these flags describe; an unreadable or malformed key is an error.
+    pub fn auth(&self) -> Result<Auth, String> {
+        Auth::new(&self.auth_config()?)
+    }
+
+    fn auth_config(&self) -> Result<AuthConfig, String> {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))
+        };
+        let key = match (
+            &self.jwt_secret,
+            &self.jwt_secret_file,
+            &self.jwt_public_key_file,
+        ) {
+            (None, None, None) => None,
+            (Some(secret), None, None) => Some(KeySource::Hs256(secret.trim().as_bytes().to_vec())),
+            (None, Some(path), None) => {
+                let secret = read(path)?;
+                Some(KeySource::Hs256(secret.trim_ascii().to_vec()))
+            }
+            (None, None, Some(path)) => Some(KeySource::Rs256Pem(read(path)?)),
+            _ => {
+                return Err(
+                    "give one of --jwt-secret, --jwt-secret-file, --jwt-public-key-file".into(),
+                );
+            }
+        };
+        Ok(AuthConfig {
+            key,
+            audience: self.jwt_audience.clone(),
+            issuer: self.jwt_issuer.clone(),
+            namespaces_claim: self.jwt_namespaces_claim.clone(),
+            leeway: self.jwt_leeway,
+            origins: self.allow_origins.clone(),
+        })
+    }
+
+    /// Refuses to serve everyone everything on a non-loopback address unless told to.
+    pub fn check_exposure(&self, auth: &Auth, listen: std::net::SocketAddr) -> Result<(), String> {
+        if auth.requires_tokens() || listen.ip().is_loopback() || self.allow_unauthenticated {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve {listen} without authentication: configure --jwt-secret-file or \
+             --jwt-public-key-file, listen on loopback, or pass --allow-unauthenticated"
+        ))
+    }
 }
 
 impl FanoutArgs {
-    /// The configuration these flags describe.
-    pub fn config(&self) -> FanoutConfig {
-        FanoutConfig {
+    /// The configuration these flags describe (reads the key files).
+    pub fn config(&self) -> Result<FanoutConfig, String> {
+        Ok(FanoutConfig {
             server_name: self.server_name.clone().unwrap_or_else(default_server_name),
             heartbeat: self.heartbeat.max(Duration::from_millis(50)),
             ring_capacity: self.ring_capacity.max(1),
             catchup_wait: self.catchup_wait,
             max_backlog: self.max_backlog.max(1),
-        }
+            auth: Arc::new(self.auth.auth()?),
+        })
     }
 }

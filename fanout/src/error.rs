@@ -2,7 +2,7 @@
 
 use crate::cursor::CursorError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -15,6 +15,12 @@ pub enum ApiError {
     /// The replica cannot answer right now (503): not loaded yet, log unreachable, draining.
     #[error("{0}")]
     Unavailable(&'static str),
+    /// No valid token (401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The token does not grant this (403), or the Origin is not allowed.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl IntoResponse for ApiError {
@@ -22,9 +28,28 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::Unauthenticated(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="kubecast""#),
+            );
+        }
+        response
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        if e.is_unauthenticated() {
+            ApiError::Unauthenticated(e.to_string())
+        } else {
+            ApiError::Forbidden(e.to_string())
+        }
     }
 }
 

@@ -29,6 +29,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     kubecast_shared::telemetry::init(&args.telemetry);
+    let config = args
+        .fanout
+        .config()
+        .map_err(|e| anyhow::anyhow!("invalid authentication settings: {e}"))?;
+    args.fanout
+        .auth
+        .check_exposure(&config.auth, args.listen)
+        .map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
         args.log.redis_url.is_some(),
         "the standalone fanout reads the log from Redis: set --redis-url or REDIS_URL \
@@ -44,5 +52,5 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "kubecast-fanout is serving");
     let cancel = kubecast_shared::shutdown::on_signals();
-    kubecast_fanout::serve(listener, log, args.fanout.config(), cancel).await
+    kubecast_fanout::serve(listener, log, config, cancel).await
 }

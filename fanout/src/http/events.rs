@@ -8,7 +8,7 @@ use crate::cursor::{Page, PageRequest, read_page};
 use crate::error::ApiError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use kubecast_shared::log::EventLog;
@@ -18,19 +18,22 @@ use tokio::time::Instant;
 
 pub async fn events<L: EventLog>(
     State(app): State<AppState<L>>,
+    headers: HeaderMap,
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> Response {
     let metrics = app.metrics.clone();
-    let response = answer(app, query).await.into_response();
+    let response = answer(app, headers, query).await.into_response();
     metrics.events_answer(response.status().as_u16());
     response
 }
 
 async fn answer<L: EventLog>(
     app: AppState<L>,
+    headers: HeaderMap,
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query)?;
+    let filter = super::admit(&app, &headers, &params)?;
     let deadline = Instant::now() + params.wait;
     let mut progress = app.shared.progress();
     let mut since = params.since.unwrap_or(Seq::ZERO);
@@ -42,7 +45,7 @@ async fn answer<L: EventLog>(
         let req = PageRequest {
             epoch: epoch_pin.as_ref(),
             since,
-            filter: &params.filter,
+            filter: &filter,
             limit: params.limit,
             catchup_wait: app.config.catchup_wait,
         };

@@ -6,12 +6,17 @@ mod pages;
 pub(crate) mod query;
 mod snapshot;
 
+use crate::auth::bearer_token;
 use crate::config::FanoutConfig;
+use crate::error::ApiError;
 use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
 use axum::Router;
+use axum::http::HeaderMap;
 use axum::routing::get;
+use kubecast_shared::Filter;
 use kubecast_shared::log::EventLog;
+use query::Params;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -45,6 +50,25 @@ impl<L: EventLog> AppState<L> {
             metrics: FanoutMetrics::default(),
         }
     }
+}
+
+/// The filter a request may be served: its token's grant applied to what it asked for.
+pub(crate) fn admit<L>(
+    app: &AppState<L>,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Filter, ApiError> {
+    let admitted = bearer_token(headers, params.token.as_deref())
+        .and_then(|token| {
+            app.config
+                .auth
+                .authenticate(token.as_ref().map(|(t, _)| t.as_str()))
+        })
+        .and_then(|grant| grant.restrict(&params.filter));
+    admitted.map_err(|refused| {
+        app.metrics.refuse(refused.reason());
+        refused.into()
+    })
 }
 
 /// The replica's routes.

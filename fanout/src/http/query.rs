@@ -13,9 +13,10 @@ pub const MAX_LIMIT: usize = 5000;
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 const MAX_EPOCH_LEN: usize = 128;
 
-/// The raw query (unknown parameters such as `token` are ignored).
+/// The raw query (unknown parameters are ignored).
 #[derive(Debug, Default, Deserialize)]
 pub struct RawQuery {
+    token: Option<String>,
     since: Option<String>,
     epoch: Option<String>,
     ns: Option<String>,
@@ -32,6 +33,8 @@ pub struct Params {
     pub filter: Filter,
     pub limit: usize,
     pub wait: Duration,
+    /// `?token=`: a bearer token (see [`crate::auth::bearer_token`]).
+    pub token: Option<String>,
 }
 
 impl Params {
@@ -79,6 +82,7 @@ impl Params {
             filter,
             limit,
             wait,
+            token: raw.token,
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::state::Shared;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use kubecast_shared::log::EventLog;
@@ -47,10 +47,12 @@ pub(crate) fn filtered_snapshot(shared: &Shared, filter: &Filter) -> Option<Filt
 
 pub async fn snapshot<L: EventLog>(
     State(app): State<AppState<L>>,
+    headers: HeaderMap,
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query)?;
-    let snap = filtered_snapshot(&app.shared, &params.filter).ok_or(ApiError::Unavailable(
+    let filter = super::admit(&app, &headers, &params)?;
+    let snap = filtered_snapshot(&app.shared, &filter).ok_or(ApiError::Unavailable(
         "the replica has not loaded the log yet",
     ))?;
     let mut body = String::with_capacity(256);

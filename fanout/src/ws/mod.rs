@@ -3,18 +3,25 @@
 
 mod session;
 
+use crate::auth::{AuthError, SUBPROTOCOL, bearer_token};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::query::{Params, RawQuery};
+use crate::metrics::FanoutMetrics;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use futures::{Sink, SinkExt, StreamExt};
 use kubecast_shared::log::EventLog;
+use kubecast_shared::protocol::frames;
 use std::time::Duration;
 
-pub use session::{CLOSE_DRAINING, CLOSE_TOO_SLOW, Session};
+pub use session::{
+    CLOSE_DRAINING, CLOSE_FORBIDDEN, CLOSE_TOO_SLOW, CLOSE_UNAUTHENTICATED, Session,
+};
 
 /// Largest message a client may send; anything bigger closes the socket (1009).
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
@@ -28,11 +35,20 @@ pub const WRITE_BUFFER: usize = 0;
 /// batches); reaching it is an error that closes the session rather than unbounded growth.
 pub const MAX_WRITE_BUFFER: usize = 64 << 20;
 
+/// `GET /ws`. A refused Origin is answered 403 before any upgrade (a page on another site must
+/// not get a socket at all). A missing or bad token, or a filter outside the grant, is answered
+/// after the upgrade with an `error` frame and close 4401 / 4403, which a browser can see (it
+/// cannot read the status of a failed upgrade).
 pub async fn upgrade<L: EventLog>(
     State(app): State<AppState<L>>,
+    headers: HeaderMap,
     query: Result<Query<RawQuery>, QueryRejection>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    if let Err(refused) = app.config.auth.check_origin(&headers) {
+        app.metrics.refuse(refused.reason());
+        return Err(refused.into());
+    }
     let params = Params::parse(query)?;
     let ws = ws.map_err(|e| {
         ApiError::BadRequest(format!("websocket upgrade required: {}", e.body_text()))
@@ -41,8 +57,14 @@ pub async fn upgrade<L: EventLog>(
         return Err(ApiError::Unavailable("draining"));
     }
     wait_for_epoch(&app, app.config.catchup_wait).await?;
+    let admitted = bearer_token(&headers, params.token.as_deref()).and_then(|token| {
+        app.config
+            .auth
+            .authenticate(token.as_ref().map(|(t, _)| t.as_str()))
+    });
     let tracker = app.sessions.clone();
     Ok(ws
+        .protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
@@ -51,10 +73,39 @@ pub async fn upgrade<L: EventLog>(
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let (sink, stream) = socket.split();
-                Session::new(app, params).run(sink, stream).await;
+                let metrics = app.metrics.clone();
+                match admitted.and_then(|grant| Session::new(app, params, grant)) {
+                    Ok(session) => session.run(sink, stream).await,
+                    Err(refused) => refuse(sink, &refused, &metrics).await,
+                }
             })
         })
         .into_response())
+}
+
+/// Tells a client why it is not let in (`error` frame, then close 4401 or 4403).
+async fn refuse<S: Sink<Message> + Unpin>(
+    mut sink: S,
+    refused: &AuthError,
+    metrics: &FanoutMetrics,
+) {
+    metrics.refuse(refused.reason());
+    let (code, close) = if refused.is_unauthenticated() {
+        (CLOSE_UNAUTHENTICATED, "unauthenticated")
+    } else {
+        (CLOSE_FORBIDDEN, "forbidden")
+    };
+    let frame = frames::error(refused.reason(), &refused.to_string());
+    let bye = async {
+        sink.send(Message::Text(frame.into())).await?;
+        sink.send(Message::Close(Some(CloseFrame {
+            code,
+            reason: close.into(),
+        })))
+        .await?;
+        sink.close().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
 }
 
 /// Waits (bounded) for the tail to load the log, so `hello` has an epoch to announce.
@@ -72,5 +123,7 @@ async fn wait_for_epoch<L: EventLog>(
     }
 }
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;

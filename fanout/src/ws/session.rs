@@ -8,6 +8,7 @@
 //! - a resync of the view (new generation) always reaches the client as `reset` + snapshot;
 //! - a client that cannot keep up is closed with 4008, never skipped; shutdown closes with 1001.
 
+use crate::auth::{AuthError, Grant};
 use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
 use crate::http::{AppState, filtered_snapshot};
@@ -27,6 +28,10 @@ use tokio::time::MissedTickBehavior;
 pub const CLOSE_DRAINING: u16 = 1001;
 /// Close code: the client fell too far behind; resume with `since`.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
+/// Close code: no valid token, or it expired; reconnect with a fresh one.
+pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+/// Close code: the token does not grant what the client asked for.
+pub const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_TRY_LATER: u16 = 1013;
 const SNAPSHOT_PART: usize = 1000;
 const REPLAY_PAGE: usize = 1000;
@@ -46,7 +51,12 @@ pub struct Session<L> {
     app: AppState<L>,
     since: Option<Seq>,
     requested_epoch: Option<Epoch>,
+    /// The filter the client asked for, and the one served (narrowed to the grant).
+    requested: Filter,
     filter: Filter,
+    grant: Grant,
+    /// When the token expires (the connection is then closed with 4401).
+    expires: Option<tokio::time::Instant>,
     epoch: Epoch,
     generation: u64,
     last: Seq,
@@ -55,17 +65,23 @@ pub struct Session<L> {
 }
 
 impl<L: EventLog> Session<L> {
-    pub fn new(app: AppState<L>, params: Params) -> Self {
-        Self {
+    /// A session for a client holding `grant`; refused when its filter asks for more.
+    pub fn new(app: AppState<L>, params: Params, grant: Grant) -> Result<Self, AuthError> {
+        let filter = grant.restrict(&params.filter)?;
+        let expires = expiry(&grant);
+        Ok(Self {
             app,
             since: params.since,
             requested_epoch: params.epoch,
-            filter: params.filter,
+            requested: params.filter,
+            filter,
+            grant,
+            expires,
             epoch: Epoch(String::new()),
             generation: 0,
             last: Seq::ZERO,
             consumed: 0,
-        }
+        })
     }
 
     /// Runs until the client leaves, is too slow, or the server shuts down.
@@ -129,10 +145,21 @@ impl<L: EventLog> Session<L> {
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let cancel = self.app.cancel.clone();
+        let mut expiry_at = self.expires;
+        let mut expiry = Box::pin(tokio::time::sleep_until(
+            expiry_at.unwrap_or_else(far_future),
+        ));
         loop {
+            if self.expires != expiry_at {
+                expiry_at = self.expires;
+                expiry.as_mut().reset(expiry_at.unwrap_or_else(far_future));
+            }
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(End::Close(CLOSE_DRAINING, "draining")),
+                () = &mut expiry, if expiry_at.is_some() => {
+                    return Err(End::Close(CLOSE_UNAUTHENTICATED, "token expired"));
+                }
                 msg = stream.next() => match msg {
                     Some(Ok(msg)) => self.on_client(msg, sink).await?,
                     None | Some(Err(_)) => return Err(End::ClientGone),
@@ -259,17 +286,56 @@ impl<L: EventLog> Session<L> {
             Ok(ClientFrame::Ping) => self.send(sink, frames::pong()).await,
             Ok(ClientFrame::GetSnapshot) => self.send_snapshot(sink).await,
             Ok(ClientFrame::Subscribe { ns, kinds }) => match Filter::from_vecs(ns, kinds) {
-                Ok(filter) => {
-                    self.filter = filter;
-                    self.send_snapshot(sink).await
-                }
+                Ok(requested) => match self.grant.restrict(&requested) {
+                    Ok(filter) => {
+                        self.requested = requested;
+                        self.filter = filter;
+                        self.send_snapshot(sink).await
+                    }
+                    Err(e) => {
+                        self.send(sink, frames::error("forbidden", &e.to_string()))
+                            .await
+                    }
+                },
                 Err(message) => self.send(sink, frames::error("bad_filter", &message)).await,
             },
+            Ok(ClientFrame::Auth { token }) => self.reauthenticate(&token, sink).await,
             Err(message) => {
                 self.send(sink, frames::error("bad_message", &message))
                     .await
             }
         }
+    }
+
+    /// Replaces the grant with `token`'s. A bad token leaves the current grant (and its expiry)
+    /// in place; a grant that no longer covers the requested filter closes with 4403; a grant
+    /// that changes what the client sees is followed by a snapshot.
+    async fn reauthenticate<S: Sink<Message> + Unpin>(
+        &mut self,
+        token: &str,
+        sink: &mut S,
+    ) -> Step {
+        let grant = match self.app.config.auth.authenticate(Some(token)) {
+            Ok(grant) => grant,
+            Err(e) => {
+                return self
+                    .send(sink, frames::error(e.reason(), &e.to_string()))
+                    .await;
+            }
+        };
+        let filter = grant.restrict(&self.requested).map_err(|_| {
+            End::Close(
+                CLOSE_FORBIDDEN,
+                "the new token does not grant the subscription",
+            )
+        })?;
+        self.expires = expiry(&grant);
+        self.grant = grant;
+        if filter != self.filter {
+            self.filter = filter;
+            return self.send_snapshot(sink).await;
+        }
+        Ok(())
     }
 
     /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
@@ -390,8 +456,22 @@ fn close_reason(code: u16) -> &'static str {
         CLOSE_DRAINING => "draining",
         CLOSE_TOO_SLOW => "too_slow",
         CLOSE_TRY_LATER => "try_later",
+        CLOSE_UNAUTHENTICATED => "unauthenticated",
+        CLOSE_FORBIDDEN => "forbidden",
         _ => "other",
     }
+}
+
+/// When `grant` runs out, on tokio's clock.
+fn expiry(grant: &Grant) -> Option<tokio::time::Instant> {
+    grant
+        .remaining()
+        .map(|left| tokio::time::Instant::now() + left)
+}
+
+/// A deadline that never comes (for a disabled timer).
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 /// How often a session blocked on a send checks whether it fell too far behind.

@@ -310,8 +310,11 @@ async fn gated_session(fx: &Fixture) -> Gated {
         filter: Default::default(),
         limit: 1,
         wait: Duration::ZERO,
+        token: None,
     };
-    let session = tokio::spawn(super::Session::new(fx.app.clone(), params).run(sink, stream));
+    let grant = crate::auth::Grant::everything();
+    let session = super::Session::new(fx.app.clone(), params, grant).expect("admitted");
+    let session = tokio::spawn(session.run(sink, stream));
     let first = out_rx.recv().await.expect("hello");
     assert!(matches!(first, AxumMessage::Text(ref t) if t.as_str().contains("hello")));
     (gate, out_rx, session)

@@ -19,6 +19,10 @@ pub enum ClientFrame {
         kinds: Option<Vec<String>>,
     },
     GetSnapshot,
+    /// Replaces the connection's token before it expires (same or another grant).
+    Auth {
+        token: String,
+    },
 }
 
 impl ClientFrame {

@@ -15,3 +15,37 @@ fn the_standalone_fanout_without_redis_exits_with_a_clear_error() {
         "the error names REDIS_URL: {stderr}"
     );
 }
+
+fn refused(args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubecast-fanout"));
+    cmd.env_remove("REDIS_URL")
+        .env_remove("KUBECAST_JWT_SECRET")
+        .args(args);
+    let (ok, stderr) = run_bounded(cmd);
+    assert!(!ok, "it must not start: {args:?}");
+    stderr
+}
+
+#[test]
+fn serving_everyone_everything_off_loopback_needs_an_explicit_flag() {
+    let stderr = refused(&["--listen", "0.0.0.0:0"]);
+    assert!(stderr.contains("--allow-unauthenticated"), "{stderr}");
+    // With the flag it gets as far as the missing Redis.
+    let stderr = refused(&["--listen", "0.0.0.0:0", "--allow-unauthenticated"]);
+    assert!(stderr.contains("REDIS_URL"), "{stderr}");
+}
+
+#[test]
+fn bad_authentication_settings_are_refused_at_start() {
+    let stderr = refused(&["--jwt-secret", "too-short"]);
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+    let stderr = refused(&["--jwt-public-key-file", "/nonexistent/key.pem"]);
+    assert!(stderr.contains("/nonexistent/key.pem"), "{stderr}");
+    let stderr = refused(&[
+        "--jwt-secret",
+        "0123456789abcdef0123456789abcdef",
+        "--jwt-public-key-file",
+        "/nonexistent/key.pem",
+    ]);
+    assert!(stderr.contains("give one of"), "{stderr}");
+}

@@ -12,17 +12,19 @@ use crate::auth::{AuthError, Grant};
 use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
 use crate::http::{AppState, filtered_snapshot};
-use crate::state::{Batch, Live};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use kubecast_shared::log::EventLog;
-use kubecast_shared::protocol::ClientFrame;
 use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Filter, Seq};
 use std::time::Duration;
-use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::MissedTickBehavior;
+
+mod control;
+mod live;
+mod send;
 
 /// Close code: the server is draining; reconnect elsewhere with `since`.
 pub const CLOSE_DRAINING: u16 = 1001;
@@ -267,187 +269,6 @@ impl<L: EventLog> Session<L> {
         self.send(sink, frames::reset(&epoch, seq, reason)).await?;
         self.send_snapshot(sink).await
     }
-
-    async fn on_client<S: Sink<Message> + Unpin>(&mut self, msg: Message, sink: &mut S) -> Step {
-        let text = match msg {
-            Message::Text(text) => text,
-            Message::Binary(_) => {
-                return self
-                    .send(
-                        sink,
-                        frames::error("bad_message", "binary messages are not supported"),
-                    )
-                    .await;
-            }
-            Message::Close(_) => return Err(End::ClientGone),
-            Message::Ping(_) | Message::Pong(_) => return Ok(()),
-        };
-        match ClientFrame::parse(text.as_str()) {
-            Ok(ClientFrame::Ping) => self.send(sink, frames::pong()).await,
-            Ok(ClientFrame::GetSnapshot) => self.send_snapshot(sink).await,
-            Ok(ClientFrame::Subscribe { ns, kinds }) => match Filter::from_vecs(ns, kinds) {
-                Ok(requested) => match self.grant.restrict(&requested) {
-                    Ok(filter) => {
-                        self.requested = requested;
-                        self.filter = filter;
-                        self.send_snapshot(sink).await
-                    }
-                    Err(e) => {
-                        self.send(sink, frames::error("forbidden", &e.to_string()))
-                            .await
-                    }
-                },
-                Err(message) => self.send(sink, frames::error("bad_filter", &message)).await,
-            },
-            Ok(ClientFrame::Auth { token }) => self.reauthenticate(&token, sink).await,
-            Err(message) => {
-                self.send(sink, frames::error("bad_message", &message))
-                    .await
-            }
-        }
-    }
-
-    /// Replaces the grant with `token`'s. A bad token leaves the current grant (and its expiry)
-    /// in place; a grant that no longer covers the requested filter closes with 4403; a grant
-    /// that changes what the client sees is followed by a snapshot.
-    async fn reauthenticate<S: Sink<Message> + Unpin>(
-        &mut self,
-        token: &str,
-        sink: &mut S,
-    ) -> Step {
-        let grant = match self.app.config.auth.authenticate(Some(token)) {
-            Ok(grant) => grant,
-            Err(e) => {
-                return self
-                    .send(sink, frames::error(e.reason(), &e.to_string()))
-                    .await;
-            }
-        };
-        let filter = grant.restrict(&self.requested).map_err(|_| {
-            End::Close(
-                CLOSE_FORBIDDEN,
-                "the new token does not grant the subscription",
-            )
-        })?;
-        self.expires = expiry(&grant);
-        self.grant = grant;
-        if filter != self.filter {
-            self.filter = filter;
-            return self.send_snapshot(sink).await;
-        }
-        Ok(())
-    }
-
-    /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
-    /// `position` when nothing matched, so filtered clients still advance. An unfiltered client
-    /// that is up to date gets the batch's shared frame (encoded once for every session).
-    async fn on_live<S: Sink<Message> + Unpin>(
-        &mut self,
-        first: Live,
-        rx: &mut broadcast::Receiver<Live>,
-        sink: &mut S,
-    ) -> Step {
-        let mut batches = vec![first];
-        while batches.len() < MAX_BATCHES_PER_FRAME {
-            match rx.try_recv() {
-                Ok(live) => batches.push(live),
-                Err(TryRecvError::Lagged(_)) => return Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
-                Err(_) => break,
-            }
-        }
-        if let [Live::Events(batch)] = batches.as_slice()
-            && self.continues_with(batch)
-        {
-            self.consumed = batch.bytes_end;
-            let newest = batch.events.last().map(|e| (e.seq(), e.head.ts));
-            let (last, ts) = newest.unwrap_or((self.last, 0));
-            self.last = last;
-            self.send_frame(sink, batch.frame().clone()).await?;
-            self.app.metrics.fresh(ts);
-            return Ok(());
-        }
-        let start = self.last;
-        let mut out: Vec<Bytes> = Vec::new();
-        let mut newest_ts = 0;
-        for live in batches {
-            let (generation, batch) = match live {
-                Live::Resync { generation } => (generation, None),
-                Live::Events(batch) => (batch.generation, Some(batch)),
-            };
-            if let Some(batch) = &batch {
-                self.consumed = batch.bytes_end;
-            }
-            if generation < self.generation {
-                continue;
-            }
-            let gap = batch
-                .as_ref()
-                .and_then(|b| b.events.iter().find(|e| e.seq() > self.last))
-                .is_some_and(|e| e.seq() != self.last.next());
-            if generation > self.generation || gap {
-                self.flush(sink, &mut out).await?;
-                self.resync(sink, if gap { "gap" } else { "resync" })
-                    .await?;
-                continue;
-            }
-            for ev in batch.iter().flat_map(|b| b.events.iter()) {
-                if ev.seq() <= self.last {
-                    continue;
-                }
-                self.last = ev.seq();
-                if self.filter.matches(&ev.head.ns, &ev.head.kind) {
-                    out.push(ev.raw.clone());
-                    newest_ts = ev.head.ts;
-                }
-            }
-        }
-        self.check_backlog()?;
-        if !out.is_empty() {
-            self.flush(sink, &mut out).await?;
-            self.app.metrics.fresh(newest_ts);
-            Ok(())
-        } else if self.last > start {
-            self.send(sink, frames::position(&self.epoch, self.last))
-                .await
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Whether `batch` is exactly the next thing this client should get, whole: same
-    /// generation, starting right after `last`, and no filter to apply.
-    fn continues_with(&self, batch: &Batch) -> bool {
-        batch.generation == self.generation
-            && self.filter.is_all()
-            && batch
-                .events
-                .first()
-                .is_some_and(|e| e.seq() == self.last.next())
-    }
-
-    /// Closes a client that is more than `max_backlog` bytes of live events behind (it resumes
-    /// with `since`); the others never wait for it.
-    fn check_backlog(&self) -> Step {
-        let behind = self
-            .app
-            .shared
-            .published_bytes()
-            .saturating_sub(self.consumed);
-        if behind > self.app.config.max_backlog {
-            tracing::debug!(behind, "client over its backlog bound");
-            return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
-        }
-        Ok(())
-    }
-
-    async fn flush<S: Sink<Message> + Unpin>(&self, sink: &mut S, out: &mut Vec<Bytes>) -> Step {
-        if out.is_empty() {
-            return Ok(());
-        }
-        let frame = frames::events(&self.epoch, out.iter());
-        out.clear();
-        self.send(sink, frame).await
-    }
 }
 
 /// The metrics label of a close code.
@@ -472,39 +293,4 @@ fn expiry(grant: &Grant) -> Option<tokio::time::Instant> {
 /// A deadline that never comes (for a disabled timer).
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
-}
-
-/// How often a session blocked on a send checks whether it fell too far behind.
-const BACKLOG_CHECK: Duration = Duration::from_millis(100);
-
-impl<L: EventLog> Session<L> {
-    async fn send<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: String) -> Step {
-        self.send_frame(sink, text.into()).await
-    }
-
-    /// Sends one text frame. A client that does not take it within [`SEND_TIMEOUT`], or that
-    /// falls more than `max_backlog` bytes behind the live stream meanwhile, is closed with 4008.
-    async fn send_frame<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: Utf8Bytes) -> Step {
-        let deadline = tokio::time::Instant::now() + SEND_TIMEOUT;
-        let bytes = text.len();
-        let sending = sink.send(Message::Text(text));
-        tokio::pin!(sending);
-        let mut check = tokio::time::interval(BACKLOG_CHECK);
-        check.reset();
-        loop {
-            tokio::select! {
-                sent = &mut sending => {
-                    sent.map_err(|_| End::ClientGone)?;
-                    self.app.metrics.sent(bytes);
-                    return Ok(());
-                }
-                _ = check.tick() => {
-                    self.check_backlog()?;
-                    if tokio::time::Instant::now() >= deadline {
-                        return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
-                    }
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,85 @@
+//! Messages from the client: `ping`, `get_snapshot`, `subscribe` (checked against the grant)
+//! and `auth` (a token refresh).
+
+use super::{CLOSE_FORBIDDEN, End, Session, Step, expiry};
+use axum::extract::ws::Message;
+use futures::Sink;
+use kubecast_shared::Filter;
+use kubecast_shared::log::EventLog;
+use kubecast_shared::protocol::{ClientFrame, frames};
+
+impl<L: EventLog> Session<L> {
+    pub(super) async fn on_client<S: Sink<Message> + Unpin>(
+        &mut self,
+        msg: Message,
+        sink: &mut S,
+    ) -> Step {
+        let text = match msg {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                return self
+                    .send(
+                        sink,
+                        frames::error("bad_message", "binary messages are not supported"),
+                    )
+                    .await;
+            }
+            Message::Close(_) => return Err(End::ClientGone),
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+        };
+        match ClientFrame::parse(text.as_str()) {
+            Ok(ClientFrame::Ping) => self.send(sink, frames::pong()).await,
+            Ok(ClientFrame::GetSnapshot) => self.send_snapshot(sink).await,
+            Ok(ClientFrame::Subscribe { ns, kinds }) => match Filter::from_vecs(ns, kinds) {
+                Ok(requested) => match self.grant.restrict(&requested) {
+                    Ok(filter) => {
+                        self.requested = requested;
+                        self.filter = filter;
+                        self.send_snapshot(sink).await
+                    }
+                    Err(e) => {
+                        self.send(sink, frames::error("forbidden", &e.to_string()))
+                            .await
+                    }
+                },
+                Err(message) => self.send(sink, frames::error("bad_filter", &message)).await,
+            },
+            Ok(ClientFrame::Auth { token }) => self.reauthenticate(&token, sink).await,
+            Err(message) => {
+                self.send(sink, frames::error("bad_message", &message))
+                    .await
+            }
+        }
+    }
+
+    /// Replaces the grant with `token`'s. A bad token leaves the current grant (and its expiry)
+    /// in place; a grant that no longer covers the requested filter closes with 4403; a grant
+    /// that changes what the client sees is followed by a snapshot.
+    pub(super) async fn reauthenticate<S: Sink<Message> + Unpin>(
+        &mut self,
+        token: &str,
+        sink: &mut S,
+    ) -> Step {
+        let grant = match self.app.config.auth.authenticate(Some(token)) {
+            Ok(grant) => grant,
+            Err(e) => {
+                return self
+                    .send(sink, frames::error(e.reason(), &e.to_string()))
+                    .await;
+            }
+        };
+        let filter = grant.restrict(&self.requested).map_err(|_| {
+            End::Close(
+                CLOSE_FORBIDDEN,
+                "the new token does not grant the subscription",
+            )
+        })?;
+        self.expires = expiry(&grant);
+        self.grant = grant;
+        if filter != self.filter {
+            self.filter = filter;
+            return self.send_snapshot(sink).await;
+        }
+        Ok(())
+    }
+}

@@ -33,8 +33,11 @@ pub struct FleetSum {
 }
 
 impl Fleet {
-    /// Starts the generators and waits until every client has connected or failed.
+    /// Starts the generators and waits until every client has connected or failed. Generator k
+    /// binds to 127.0.0.(first_ip + k): the orchestrator gives every fleet fresh addresses, so
+    /// the TIME_WAIT ports a previous scenario left behind do not limit this one.
     pub async fn start(
+        first_ip: u8,
         url: &str,
         n: usize,
         mode: &str,
@@ -54,7 +57,7 @@ impl Fleet {
             let spec = LoadgenSpec {
                 url,
                 count: share,
-                source_ip: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + k as u8)),
+                source_ip: IpAddr::V4(Ipv4Addr::new(127, 0, 0, first_ip + k as u8)),
                 mode,
                 connect_rate: rate,
                 drain_timeout,

@@ -109,6 +109,20 @@ pub struct Bench {
     pub args: FanoutBenchArgs,
     pub redis_url: String,
     pub fanout_bin: PathBuf,
+    /// Next unused source address 127.0.0.x for load generators.
+    next_ip: std::cell::Cell<u8>,
+}
+
+impl Bench {
+    /// The first of `n` fresh source addresses for a fleet (wrapping back to 127.0.0.2 after
+    /// .254, when the oldest TIME_WAIT ports have long expired).
+    pub fn source_ips(&self, clients: usize) -> u8 {
+        let n = clients.div_ceil(self.args.per_process.max(1)).max(1);
+        let first = self.next_ip.get();
+        let first = if first as usize + n > 255 { 2 } else { first };
+        self.next_ip.set(first.saturating_add(n as u8));
+        first
+    }
 }
 
 /// Latency quantiles in µs.
@@ -170,6 +184,7 @@ async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
         redis_url: redis.url.clone(),
         fanout_bin,
         args,
+        next_ip: std::cell::Cell::new(2),
     };
     let mut report = Report::default();
     for scenario in b.args.scenarios.clone() {

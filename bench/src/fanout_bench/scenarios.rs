@@ -66,6 +66,7 @@ pub async fn idle(b: &Bench, n: usize) -> anyhow::Result<IdleRow> {
     let rss_before = fanout.rss();
     let cpu0 = fanout.cpu();
     let fleet = Fleet::start(
+        b.source_ips(n),
         &ws_url(&fanout),
         n,
         "idle",
@@ -107,6 +108,7 @@ pub struct DeliverRow {
     pub rate: u64,
     pub connected: u64,
     pub failed: u64,
+    pub failures: BTreeMap<String, u64>,
     pub published: u64,
     pub publish_seconds: f64,
     /// From the first publish until every generator had reported (all clients reached the head,
@@ -144,6 +146,7 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
     let log = FreshLog::create(&b.redis_url).await?;
     let mut fanout = FanoutProc::start(&b.fanout_bin, &b.redis_url, &log.cluster, None).await?;
     let mut fleet = Fleet::start(
+        b.source_ips(n),
         &ws_url(&fanout),
         n,
         "receive",
@@ -177,6 +180,7 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
         rate,
         connected: sum.connected,
         failed: sum.failed,
+        failures: sum.failures,
         published: published.events,
         publish_seconds: published.elapsed.as_secs_f64(),
         window_seconds: window,

@@ -71,13 +71,13 @@ pub fn print(b: &Bench, r: &Report) {
     if !r.deliver.is_empty() {
         println!("\n### S-deliver: live events to N verifying clients\n");
         println!(
-            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes |"
+            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for d in &r.deliver {
             let other = d.position_jumps + d.epoch_mismatches + d.unbased;
             println!(
-                "| {} × {} | {} | {} | {} ({}) | {:.0} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} |{}",
+                "| {} × {} | {} | {} | {} ({}) | {:.0} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
                 d.clients,
                 d.rate,
                 d.connected,
@@ -94,6 +94,7 @@ pub fn print(b: &Bench, r: &Report) {
                 other,
                 d.short_of_head,
                 map(&d.closes),
+                map(&d.failures),
                 if d.fanout_alive {
                     ""
                 } else {

@@ -1,13 +1,17 @@
 //! `kubecast-bench`: benchmarks that print figures (no timed assertions). See BENCHMARKS.md for
-//! recorded runs.
+//! recorded runs and bench/README.md for the commands.
 
 mod clients;
+mod fanout_bench;
+mod http1;
+mod loadgen;
 mod path;
 mod procstat;
 mod producer;
 mod publisher;
 mod report;
 mod timed_log;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -27,11 +31,23 @@ enum Command {
     Path(path::PathArgs),
     /// Producer core under a pod-churn storm: ingest, publish, CPU, memory, append latency.
     Producer(producer::ProducerArgs),
+    /// Load generator: many verifying WebSocket clients against a running fanout; prints one
+    /// JSON line.
+    Clients(loadgen::ClientsArgs),
+    /// The fanout benchmark: redis + release kubecast-fanout + publisher + client processes.
+    Fanout(fanout_bench::FanoutBenchArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        // One thread, many clients: see loadgen.rs.
+        Command::Clients(args) => loadgen::main(args),
+        command => tokio::runtime::Runtime::new()?.block_on(run(command)),
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Path(args) => {
             let report = path::run(&args).await?;
             report::print(&args, &report);
@@ -41,6 +57,8 @@ async fn main() -> anyhow::Result<()> {
             let ingest = producer::ingest(&args).await?;
             report::print_producer(&args, memory, &ingest);
         }
+        Command::Clients(args) => loadgen::main(args)?,
+        Command::Fanout(args) => fanout_bench::main(args).await?,
     }
     Ok(())
 }

@@ -87,3 +87,33 @@ pub async fn run(
         append_us,
     })
 }
+
+/// Appends `count` events as fast as the log accepts them (`batch` per append), after `head`;
+/// returns the new head.
+pub async fn fill(
+    log: &impl EventLog,
+    epoch: &Epoch,
+    head: u64,
+    count: u64,
+    batch: usize,
+    pad_bytes: usize,
+) -> anyhow::Result<u64> {
+    let pad = "x".repeat(pad_bytes);
+    let mut head = head;
+    let end = head + count;
+    while head < end {
+        let n = (end - head).min(batch.max(1) as u64);
+        let entries = (head + 1..=head + n)
+            .map(|s| synthetic(epoch, s, &pad))
+            .collect();
+        log.append(&AppendBatch {
+            fence: 1,
+            epoch: epoch.clone(),
+            expected_head: Seq(head),
+            entries,
+        })
+        .await?;
+        head += n;
+    }
+    Ok(head)
+}

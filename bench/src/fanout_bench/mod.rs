@@ -1,0 +1,227 @@
+//! `kubecast-bench fanout`: the fanout benchmark of issue 4, one command.
+//!
+//! Starts a private redis-server, the release `kubecast-fanout` binary (next to this executable)
+//! and, per scenario, a fresh log, a fresh fanout process, the in-process fixed-rate publisher
+//! and as many `kubecast-bench clients` processes as needed (≤ `--per-process` clients each, one
+//! source IP each). Scenarios: S-idle (memory per held connection), S-deliver (live delivery:
+//! throughput, CPU, latency, gap/duplicate checks) and S-events (`/events` from the ring and from
+//! Redis). Prints markdown tables and optionally writes every figure as JSON.
+
+mod fleet;
+mod http_events;
+mod procs;
+mod scenarios;
+mod table;
+
+use kubecast_shared::testing::RedisServer;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    Idle,
+    Deliver,
+    Events,
+}
+
+/// `<clients>x<events per second>`, e.g. `1000x100`.
+#[derive(Clone, Copy, Debug)]
+pub struct DeliverSpec {
+    pub clients: usize,
+    pub rate: u64,
+}
+
+fn deliver_spec(s: &str) -> Result<DeliverSpec, String> {
+    let (n, r) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected <clients>x<rate>, got {s:?}"))?;
+    Ok(DeliverSpec {
+        clients: n.trim().parse().map_err(|e| format!("{s:?}: {e}"))?,
+        rate: r.trim().parse().map_err(|e| format!("{s:?}: {e}"))?,
+    })
+}
+
+/// Fanout benchmark options.
+#[derive(clap::Args, Debug)]
+pub struct FanoutBenchArgs {
+    /// Scenarios to run, in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "idle,deliver,events"
+    )]
+    pub scenarios: Vec<Scenario>,
+    /// S-idle: numbers of idle connections to hold (one run each).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,19000")]
+    pub idle: Vec<usize>,
+    /// S-deliver: `<clients>x<events/s>` runs.
+    #[arg(long, value_delimiter = ',', value_parser = deliver_spec, default_value = "1000x100,10000x20")]
+    pub deliver: Vec<DeliverSpec>,
+    /// S-deliver: how long each run publishes.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    pub deliver_duration: Duration,
+    /// S-deliver: how long generators wait, after publishing stopped, for every client to
+    /// receive the last event.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+    /// Events per append at most (publisher).
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Padding per event (bytes), to set the event size.
+    #[arg(long, default_value_t = 200)]
+    pub pad: usize,
+    /// S-events: concurrent keep-alive HTTP/1.1 connections.
+    #[arg(long, default_value_t = 16)]
+    pub events_concurrency: usize,
+    /// S-events: how long each cursor is measured.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub events_duration: Duration,
+    /// S-events: `limit` per request.
+    #[arg(long, default_value_t = 100)]
+    pub events_limit: usize,
+    /// S-events: the fanout's `--ring-capacity` (cursors older than this come from Redis).
+    #[arg(long, default_value_t = 1000)]
+    pub ring_capacity: usize,
+    /// S-events: events in the log before measuring (at least 2 × ring + 1000).
+    #[arg(long, default_value_t = 20_000)]
+    pub events_prefill: u64,
+    /// New WebSocket connections per second, over all generators.
+    #[arg(long, default_value_t = 2000.0)]
+    pub connect_rate: f64,
+    /// Clients per load-generator process (each process ~ one fd per client).
+    #[arg(long, default_value_t = 9500)]
+    pub per_process: usize,
+    /// Pause before reading RSS (before and after connecting).
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub settle: Duration,
+    /// The fanout binary (default: `kubecast-fanout` next to this executable).
+    #[arg(long)]
+    pub fanout_bin: Option<PathBuf>,
+    /// Write every figure to this JSON file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// What every scenario needs.
+pub struct Bench {
+    pub args: FanoutBenchArgs,
+    pub redis_url: String,
+    pub fanout_bin: PathBuf,
+    /// Next unused source address 127.0.0.x for load generators.
+    next_ip: std::cell::Cell<u8>,
+}
+
+impl Bench {
+    /// The first of `n` fresh source addresses for a fleet (wrapping back to 127.0.0.2 after
+    /// .254, when the oldest TIME_WAIT ports have long expired).
+    pub fn source_ips(&self, clients: usize) -> u8 {
+        let n = clients.div_ceil(self.args.per_process.max(1)).max(1);
+        let first = self.next_ip.get();
+        let first = if first as usize + n > 255 { 2 } else { first };
+        self.next_ip.set(first.saturating_add(n as u8));
+        first
+    }
+}
+
+/// Latency quantiles in µs.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Quantiles {
+    pub count: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl Quantiles {
+    pub fn of(h: Option<&hdrhistogram::Histogram<u64>>) -> Self {
+        h.filter(|h| !h.is_empty())
+            .map_or_else(Self::default, |h| Self {
+                count: h.len(),
+                p50: h.value_at_quantile(0.5),
+                p99: h.value_at_quantile(0.99),
+                p999: h.value_at_quantile(0.999),
+                max: h.max(),
+            })
+    }
+}
+
+/// Every figure of one run.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub idle: Vec<scenarios::IdleRow>,
+    pub deliver: Vec<scenarios::DeliverRow>,
+    pub events: Vec<http_events::EventsRow>,
+    /// Scenarios that could not complete, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Runs the selected scenarios; SIGINT/SIGTERM end the run and kill every child process.
+pub async fn main(args: FanoutBenchArgs) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = run(args) => r,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+        _ = term.recv() => anyhow::bail!("terminated"),
+    }
+}
+
+async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
+    let fanout_bin = match &args.fanout_bin {
+        Some(p) => p.clone(),
+        None => procs::sibling("kubecast-fanout")?,
+    };
+    anyhow::ensure!(
+        fanout_bin.exists(),
+        "{} not found: build it with `cargo build --release -p kubecast-fanout`",
+        fanout_bin.display()
+    );
+    let redis = RedisServer::start();
+    let b = Bench {
+        redis_url: redis.url.clone(),
+        fanout_bin,
+        args,
+        next_ip: std::cell::Cell::new(2),
+    };
+    let mut report = Report::default();
+    for scenario in b.args.scenarios.clone() {
+        match scenario {
+            Scenario::Idle => {
+                for &n in &b.args.idle {
+                    eprintln!("S-idle: {n} connections …");
+                    match scenarios::idle(&b, n).await {
+                        Ok(row) => report.idle.push(row),
+                        Err(e) => report.failed.push((format!("idle {n}"), format!("{e:#}"))),
+                    }
+                }
+            }
+            Scenario::Deliver => {
+                for spec in b.args.deliver.clone() {
+                    let name = format!("deliver {}x{}", spec.clients, spec.rate);
+                    eprintln!("S-{name} for {:?} …", b.args.deliver_duration);
+                    match scenarios::deliver(&b, spec.clients, spec.rate).await {
+                        Ok(row) => report.deliver.push(row),
+                        Err(e) => report.failed.push((name, format!("{e:#}"))),
+                    }
+                }
+            }
+            Scenario::Events => {
+                eprintln!("S-events: ring and Redis cursors …");
+                match http_events::events(&b).await {
+                    Ok(rows) => report.events.extend(rows),
+                    Err(e) => report.failed.push(("events".into(), format!("{e:#}"))),
+                }
+            }
+        }
+    }
+    table::print(&b, &report);
+    if let Some(path) = &b.args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("wrote {}", path.display());
+    }
+    drop(redis);
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Child processes of the fanout benchmark: the release `kubecast-fanout` server and the
+//! `kubecast-bench clients` load generators. Every child is spawned with `kill_on_drop`, so an
+//! error or panic in the orchestrator (or its SIGINT/SIGTERM handler) kills them; a load
+//! generator also stops by itself when its stdin closes, i.e. when the orchestrator is gone.
+
+use crate::http1::get_once;
+use crate::loadgen::LoadgenResult;
+use crate::procstat::{cpu_seconds_of, open_fds_of, rss_bytes_of};
+use anyhow::{Context, bail};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// `kubecast-fanout` and the `kubecast-bench` executable itself: next to the current executable.
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the current executable")?;
+    let dir = exe
+        .parent()
+        .context("the current executable has no directory")?;
+    Ok(dir.join(name))
+}
+
+/// A running `kubecast-fanout`.
+pub struct FanoutProc {
+    child: Child,
+    pid: String,
+    pub addr: String,
+}
+
+impl FanoutProc {
+    /// Starts the server on a free port and waits until `/readyz` answers 200.
+    pub async fn start(
+        bin: &Path,
+        redis_url: &str,
+        cluster: &str,
+        ring_capacity: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        let addr = format!("127.0.0.1:{}", kubecast_shared::testing::free_port());
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "--listen",
+            &addr,
+            "--redis-url",
+            redis_url,
+            "--cluster",
+            cluster,
+        ])
+        .args(["--server-name", "bench", "--log", "warn"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+        if let Some(ring) = ring_capacity {
+            cmd.args(["--ring-capacity", &ring.to_string()]);
+        }
+        let mut child = cmd.spawn().with_context(|| {
+            format!(
+                "starting {} (build it with `cargo build --release -p kubecast-fanout`)",
+                bin.display()
+            )
+        })?;
+        let pid = child.id().context("fanout exited at once")?.to_string();
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait()? {
+                bail!("kubecast-fanout exited during start-up: {status}");
+            }
+            if matches!(get_once(&addr, "/readyz").await, Ok((200, _))) {
+                return Ok(Self { child, pid, addr });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("kubecast-fanout on {addr} did not become ready in 10 s")
+    }
+
+    pub fn rss(&self) -> u64 {
+        rss_bytes_of(&self.pid)
+    }
+
+    pub fn cpu(&self) -> f64 {
+        cpu_seconds_of(&self.pid)
+    }
+
+    pub fn fds(&self) -> usize {
+        open_fds_of(&self.pid)
+    }
+
+    /// Whether the process is still running (a crash or an OOM kill ends a scenario early).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The log head the replica has loaded (from `/readyz`).
+    pub async fn head(&self) -> anyhow::Result<u64> {
+        let (code, body) = get_once(&self.addr, "/readyz").await?;
+        anyhow::ensure!(code == 200, "/readyz answered {code}");
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        v["seq"].as_u64().context("/readyz without seq")
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Progress a load generator reports on stderr.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Ready {
+    pub connected: u64,
+    pub failed: u64,
+}
+
+/// A running `kubecast-bench clients` process.
+pub struct Loadgen {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    until_sent: bool,
+    ready: watch::Receiver<Option<Ready>>,
+    stdout: JoinHandle<String>,
+}
+
+/// What a load generator is asked to do.
+pub struct LoadgenSpec<'a> {
+    pub url: &'a str,
+    pub count: usize,
+    pub source_ip: IpAddr,
+    pub mode: &'a str,
+    pub connect_rate: f64,
+    pub drain_timeout: Duration,
+}
+
+impl Loadgen {
+    pub fn spawn(index: usize, spec: &LoadgenSpec<'_>) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("locating the current executable")?;
+        let mut child = Command::new(exe)
+            .arg("clients")
+            .args(["--url", spec.url, "--mode", spec.mode])
+            .args(["--count", &spec.count.to_string()])
+            .args(["--source-ips", &spec.source_ip.to_string()])
+            .args(["--connect-rate", &spec.connect_rate.to_string()])
+            .args([
+                "--drain-timeout",
+                &format!("{}s", spec.drain_timeout.as_secs()),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting a load generator")?;
+        let stdin = child.stdin.take();
+        let mut out = child.stdout.take().context("load generator stdout")?;
+        let err = child.stderr.take().context("load generator stderr")?;
+        let (tx, ready) = watch::channel(None);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                match serde_json::from_str::<Ready>(&line) {
+                    Ok(r) if line.contains("\"ready\"") => {
+                        let _ = tx.send(Some(r));
+                    }
+                    _ => eprintln!("[clients #{index}] {line}"),
+                }
+            }
+        });
+        let stdout = tokio::spawn(async move {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s).await;
+            s
+        });
+        Ok(Self {
+            child,
+            stdin,
+            until_sent: false,
+            ready,
+            stdout,
+        })
+    }
+
+    /// Waits until every client of this generator has connected or failed.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<Ready> {
+        let ready = tokio::time::timeout(timeout, self.ready.wait_for(Option::is_some))
+            .await
+            .context("load generator did not finish connecting in time")?
+            .context("load generator exited before connecting its clients")?;
+        Ok(ready.clone().unwrap_or_default())
+    }
+
+    /// Asks the generator to stop once every open client has received `seq`.
+    pub async fn until(&mut self, seq: u64) -> anyhow::Result<()> {
+        let stdin = self.stdin.as_mut().context("stdin already closed")?;
+        stdin.write_all(format!("until {seq}\n").as_bytes()).await?;
+        stdin.flush().await?;
+        self.until_sent = true;
+        Ok(())
+    }
+
+    /// Stops the generator at once, or after `until` (and its drain timeout) when that was sent,
+    /// and parses its result line.
+    pub async fn finish(mut self, timeout: Duration) -> anyhow::Result<LoadgenResult> {
+        if !self.until_sent {
+            // Closing stdin stops the generator.
+            drop(self.stdin.take());
+        }
+        let out = tokio::time::timeout(timeout, &mut self.stdout)
+            .await
+            .context("load generator did not report in time")??;
+        let _ = self.child.wait().await;
+        let line = out.lines().last().unwrap_or_default();
+        serde_json::from_str(line).with_context(|| format!("bad load generator output {out:?}"))
+    }
+}

@@ -1,0 +1,154 @@
+//! Markdown tables of a fanout benchmark run.
+
+use super::{Bench, Quantiles, Report};
+use std::collections::BTreeMap;
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+fn lat(q: &Quantiles) -> String {
+    format!(
+        "{:.2} / {:.2} / {:.2} / {:.2}",
+        ms(q.p50),
+        ms(q.p99),
+        ms(q.p999),
+        ms(q.max)
+    )
+}
+
+fn map(m: &BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        return "–".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn print(b: &Bench, r: &Report) {
+    let a = &b.args;
+    println!(
+        "kubecast-bench fanout: {} (connect rate {}/s, ≤ {} clients per generator, event pad {} B)",
+        b.fanout_bin.display(),
+        a.connect_rate,
+        a.per_process,
+        a.pad
+    );
+    if !r.idle.is_empty() {
+        println!("\n### S-idle: idle WebSocket connections held by one fanout process\n");
+        println!(
+            "| clients | connected | failed | fanout RSS before (MiB) | RSS with N (MiB) | bytes / connection | fanout fds | connect time (s) | fanout CPU while connecting (s) | closes while held | failures |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        for i in &r.idle {
+            println!(
+                "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.2} | {} | {} |{}",
+                i.clients,
+                i.connected,
+                i.failed,
+                mib(i.rss_before_bytes),
+                mib(i.rss_connected_bytes),
+                i.bytes_per_connection,
+                i.fanout_open_fds,
+                i.connect_seconds,
+                i.fanout_cpu_seconds_connecting,
+                map(&i.closes),
+                map(&i.failures),
+                if i.fanout_alive {
+                    ""
+                } else {
+                    " **fanout died**"
+                }
+            );
+        }
+    }
+    if !r.deliver.is_empty() {
+        println!("\n### S-deliver: live events to N verifying clients\n");
+        println!(
+            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for d in &r.deliver {
+            let other = d.position_jumps + d.epoch_mismatches + d.unbased;
+            println!(
+                "| {} × {} | {} | {} | {} ({}) | {:.0} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
+                d.clients,
+                d.rate,
+                d.connected,
+                d.published,
+                d.deliveries,
+                d.expected_deliveries,
+                d.deliveries_per_s,
+                d.fanout_cpu_s_per_million,
+                d.fanout_cores,
+                lat(&d.latency_us),
+                d.gaps,
+                d.duplicates,
+                d.out_of_order,
+                other,
+                d.short_of_head,
+                map(&d.closes),
+                map(&d.failures),
+                if d.fanout_alive {
+                    ""
+                } else {
+                    " **fanout died**"
+                }
+            );
+        }
+        let violations: u64 = r.deliver.iter().map(|d| d.violations).sum();
+        println!(
+            "\n**Delivery violations (gaps + duplicates + out-of-order + position jumps + epoch mismatches + unbased), all runs: {violations}** (must be 0)"
+        );
+        println!(
+            "\nLoad generators (share the same {} cores): {}",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            r.deliver
+                .iter()
+                .map(|d| format!(
+                    "{}×{}: {:.1} CPU s, {:.0} MiB",
+                    d.clients,
+                    d.rate,
+                    d.loadgen_cpu_seconds,
+                    mib(d.loadgen_rss_bytes)
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    if !r.events.is_empty() {
+        println!("\n### S-events: `GET /events?since=…&limit=…` over keep-alive HTTP/1.1\n");
+        println!(
+            "| served from | since (head) | limit | connections | events in page | requests/s | latency p50 / p99 / p99.9 / max (ms) | fanout cores | errors |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for e in &r.events {
+            println!(
+                "| {} (ring {}) | {} ({}) | {} | {} | {} | {:.0} | {} | {:.2} | {} |",
+                e.source,
+                e.ring_capacity,
+                e.since,
+                e.head,
+                e.limit,
+                e.concurrency,
+                e.first_page_events,
+                e.requests_per_s,
+                lat(&e.latency_us),
+                e.fanout_cores,
+                map(&e.errors)
+            );
+        }
+    }
+    if !r.failed.is_empty() {
+        println!("\n### Scenarios that did not complete\n");
+        for (name, why) in &r.failed {
+            println!("- **{name}**: {why}");
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! `kubecast-bench clients`: a standalone load generator holding many WebSocket clients.
+//!
+//! Clients connect at `--connect-rate` from the `--source-ips` in turn (so one process is not
+//! limited by one address's ephemeral ports), then read until the process stops: after
+//! `--duration`, on SIGTERM, when stdin closes, or (stdin line `until <seq>`) once every open
+//! client has reached that seq. It then prints ONE JSON line ([`LoadgenResult`]) on stdout.
+//! Progress goes to stderr as JSON lines (`{"ready":…}` once every client has connected or
+//! failed), which the `fanout` orchestrator waits for.
+//!
+//! Runs on one thread (current-thread runtime + `LocalSet`): per client there is only the
+//! socket, a small read buffer and a [`Cursor`]; counters and the latency histogram are shared.
+
+use crate::procstat::{cpu_seconds, rss_bytes};
+use crate::verify::{Counters, Cursor, Tally};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncBufReadExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+
+/// What the clients do once connected.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Read and count frames without parsing them (connection-holding cost).
+    Idle,
+    /// Parse every frame and verify seq continuity and latency.
+    Receive,
+}
+
+/// Load-generator options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClientsArgs {
+    /// WebSocket URL of the fanout, e.g. ws://127.0.0.1:8081/ws.
+    #[arg(long)]
+    pub url: String,
+    /// Clients to connect.
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+    /// Source addresses to bind client sockets to, in turn (127.0.0.0/8 all reach loopback).
+    #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
+    pub source_ips: Vec<IpAddr>,
+    #[arg(long, value_enum, default_value_t = Mode::Receive)]
+    pub mode: Mode,
+    /// New connections per second.
+    #[arg(long, default_value_t = 1000.0)]
+    pub connect_rate: f64,
+    /// Stop after this long (default: run until SIGTERM, stdin closes or `until` is reached).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Connect + handshake timeout per client.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+    /// After `until <seq>` arrives on stdin, stop at the latest this long after.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+}
+
+/// Latency quantiles in µs, plus the recorded buckets so several processes can be merged.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Latency {
+    pub count: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    /// `[value_us, count]` of every non-empty histogram bucket.
+    pub buckets: Vec<(u64, u64)>,
+}
+
+impl Latency {
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+        Self {
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            buckets: h
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        }
+    }
+
+    pub fn merge_into(&self, h: &mut hdrhistogram::Histogram<u64>) {
+        for &(value, count) in &self.buckets {
+            let _ = h.record_n(value, count);
+        }
+    }
+}
+
+/// The one JSON line a load generator prints.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LoadgenResult {
+    pub requested: usize,
+    pub connected: u64,
+    pub failed: u64,
+    /// Failed connection attempts by cause.
+    pub failures: BTreeMap<String, u64>,
+    /// Connections the server ended, by close code (`eof` = no close frame, `error:…` = I/O error).
+    pub closes: BTreeMap<String, u64>,
+    /// Connections still open when the generator stopped.
+    pub open_at_end: u64,
+    /// Open clients that had not reached the `until` seq when the generator stopped.
+    pub short_of_until: u64,
+    pub counts: Counters,
+    pub latency_us: Latency,
+    /// Seconds from the first connection attempt until every client had connected or failed.
+    pub connect_seconds: f64,
+    pub run_seconds: f64,
+    pub rss_bytes: u64,
+    pub cpu_seconds: f64,
+}
+
+/// State shared by the clients of this process.
+struct GenState {
+    mode: Mode,
+    tally: RefCell<Tally>,
+    failures: RefCell<BTreeMap<String, u64>>,
+    closes: RefCell<BTreeMap<String, u64>>,
+    connected: Cell<u64>,
+    failed: Cell<u64>,
+    open: Cell<u64>,
+    /// Each client's cursor seq; `u64::MAX` once it has ended (or failed).
+    slots: Vec<Cell<u64>>,
+}
+
+impl GenState {
+    fn bump(map: &RefCell<BTreeMap<String, u64>>, key: String) {
+        *map.borrow_mut().entry(key).or_default() += 1;
+    }
+}
+
+/// Runs the load generator on a current-thread runtime and prints its result line.
+pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(!args.source_ips.is_empty(), "--source-ips is empty");
+    anyhow::ensure!(args.connect_rate > 0.0, "--connect-rate must be positive");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    let result = local.block_on(&rt, run(args));
+    // The stdin reader is a blocking read that may never return: do not wait for it.
+    drop(local);
+    rt.shutdown_background();
+    println!("{}", serde_json::to_string(&result?)?);
+    Ok(())
+}
+
+async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
+    let start = Instant::now();
+    let cpu0 = cpu_seconds();
+    let target = resolve(&args.url).await?;
+    let state = Rc::new(GenState {
+        mode: args.mode,
+        tally: RefCell::default(),
+        failures: RefCell::default(),
+        closes: RefCell::default(),
+        connected: Cell::new(0),
+        failed: Cell::new(0),
+        open: Cell::new(0),
+        slots: (0..args.count).map(|_| Cell::new(0)).collect(),
+    });
+    let stop = CancellationToken::new();
+    let until = Rc::new(Cell::new(None::<(u64, tokio::time::Instant)>));
+    tokio::task::spawn_local(control(stop.clone(), until.clone(), args.drain_timeout));
+    if let Some(d) = args.duration {
+        let stop = stop.clone();
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(d).await;
+            stop.cancel();
+        });
+    }
+
+    let url: Rc<str> = args.url.as_str().into();
+    let t0 = tokio::time::Instant::now();
+    for i in 0..args.count {
+        let due = t0 + Duration::from_secs_f64(i as f64 / args.connect_rate);
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep_until(due) => {}
+        }
+        let src = args.source_ips[i % args.source_ips.len()];
+        tokio::task::spawn_local(client(
+            i,
+            state.clone(),
+            target,
+            src,
+            url.clone(),
+            args.connect_timeout,
+        ));
+    }
+    let mut connect_seconds = None;
+    let mut short_of_until = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let settled = state.connected.get() + state.failed.get();
+        if connect_seconds.is_none() && settled >= args.count as u64 {
+            let secs = start.elapsed().as_secs_f64();
+            connect_seconds = Some(secs);
+            let ready = serde_json::json!({"ready": true, "connected": state.connected.get(),
+                "failed": state.failed.get(), "connect_seconds": secs});
+            eprintln!("{ready}");
+        }
+        if let Some((seq, deadline)) = until.get() {
+            short_of_until = state.slots.iter().filter(|s| s.get() < seq).count() as u64;
+            if short_of_until == 0 || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+    }
+    let tally = state.tally.borrow();
+    Ok(LoadgenResult {
+        requested: args.count,
+        connected: state.connected.get(),
+        failed: state.failed.get(),
+        failures: state.failures.borrow().clone(),
+        closes: state.closes.borrow().clone(),
+        open_at_end: state.open.get(),
+        short_of_until,
+        counts: tally.counts.clone(),
+        latency_us: Latency::of(&tally.latency_us),
+        connect_seconds: connect_seconds.unwrap_or(f64::NAN),
+        run_seconds: start.elapsed().as_secs_f64(),
+        rss_bytes: rss_bytes(),
+        cpu_seconds: cpu_seconds() - cpu0,
+    })
+}
+
+/// Stops on SIGTERM/SIGINT or stdin EOF (e.g. the orchestrator died); `until <seq>` on stdin sets
+/// the seq every client should reach before the generator stops.
+async fn control(
+    stop: CancellationToken,
+    until: Rc<Cell<Option<(u64, tokio::time::Instant)>>>,
+    drain_timeout: Duration,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("kubecast-bench clients: cannot install signal handlers");
+        return;
+    };
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => {
+                    let seq = line.trim().strip_prefix("until ").and_then(|s| s.trim().parse().ok());
+                    match seq {
+                        Some(seq) => until.set(Some((seq, tokio::time::Instant::now() + drain_timeout))),
+                        None if line.trim() == "stop" => break,
+                        None => eprintln!("kubecast-bench clients: ignoring stdin line {line:?}"),
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            },
+        }
+    }
+    stop.cancel();
+}
+
+async fn resolve(url: &str) -> anyhow::Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| anyhow::anyhow!("--url must start with ws:// (got {url})"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    tokio::net::lookup_host(authority)
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{authority} does not resolve"))
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+async fn connect(src: IpAddr, target: SocketAddr, url: &str) -> Result<Ws, String> {
+    let socket = match target {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .map_err(|e| format!("socket: {:?}", e.kind()))?;
+    socket
+        .bind(SocketAddr::new(src, 0))
+        .map_err(|e| format!("bind: {:?}", e.kind()))?;
+    let stream = socket
+        .connect(target)
+        .await
+        .map_err(|e| format!("connect: {:?}", e.kind()))?;
+    let _ = stream.set_nodelay(true);
+    // Small buffers: the generator holds thousands of sockets; frames larger than this still
+    // arrive (the buffer grows for them).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+        .await
+        .map_err(|e| {
+            let s = format!("handshake: {e}");
+            s.chars().take(80).collect::<String>()
+        })?;
+    Ok(ws)
+}
+
+async fn client(
+    i: usize,
+    state: Rc<GenState>,
+    target: SocketAddr,
+    src: IpAddr,
+    url: Rc<str>,
+    timeout: Duration,
+) {
+    let slot = &state.slots[i];
+    let mut ws = match tokio::time::timeout(timeout, connect(src, target, &url)).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(cause)) => return failed(&state, slot, cause),
+        Err(_) => return failed(&state, slot, "timeout".into()),
+    };
+    state.connected.set(state.connected.get() + 1);
+    state.open.set(state.open.get() + 1);
+    let mut cursor = Cursor::default();
+    let end = loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => match state.mode {
+                Mode::Receive => {
+                    cursor.on_text(text.as_str(), &mut state.tally.borrow_mut());
+                    slot.set(cursor.last());
+                }
+                Mode::Idle => state.tally.borrow_mut().counts.frames += 1,
+            },
+            Some(Ok(Message::Close(frame))) => {
+                break frame.map_or("close-without-code".into(), |f| {
+                    u16::from(f.code).to_string()
+                });
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break format!("error: {e}").chars().take(60).collect(),
+            None => break "eof".into(),
+        }
+    };
+    GenState::bump(&state.closes, end);
+    state.open.set(state.open.get() - 1);
+    slot.set(u64::MAX);
+}
+
+fn failed(state: &GenState, slot: &Cell<u64>, cause: String) {
+    state.failed.set(state.failed.get() + 1);
+    GenState::bump(&state.failures, cause);
+    slot.set(u64::MAX);
+}

@@ -26,8 +26,9 @@ pub use session::{
 /// Largest message a client may send; anything bigger closes the socket (1009).
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 /// Initial read buffer of a socket. Clients only send small control messages, so tungstenite's
-/// default (128 KiB per connection) would be almost all waste at 19,000 connections.
-pub const READ_BUFFER: usize = 4 * 1024;
+/// default (128 KiB per connection) would be almost all waste at 19,000 connections; a larger
+/// message grows the buffer as needed.
+pub const READ_BUFFER: usize = 512;
 /// Every frame is written and flushed at once (a session awaits each send), so nothing is gained
 /// by collecting writes; the buffer then only ever holds the frame being written.
 pub const WRITE_BUFFER: usize = 0;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// Events examined at most per page, so a narrow filter cannot make one request scan the world.
 const SCAN_BUDGET: usize = 10_000;
-/// Events per log read.
+/// Events per log read at most.
 const LOG_PAGE: usize = 1000;
 
 /// What to read.
@@ -170,6 +170,16 @@ fn from_ring(shared: &Shared, epoch: &Epoch, req: PageRequest<'_>) -> Option<Pag
     })
 }
 
+/// How many events to read per log call: without a filter every event read is returned, so no
+/// more than the page needs; with one, matches may be sparse, so read the most.
+fn log_page(req: &PageRequest<'_>) -> usize {
+    if req.filter.is_all() {
+        req.limit.clamp(1, LOG_PAGE)
+    } else {
+        LOG_PAGE
+    }
+}
+
 async fn from_log<L: EventLog>(
     log: &L,
     epoch: Epoch,
@@ -180,7 +190,7 @@ async fn from_log<L: EventLog>(
     let mut next = req.since;
     let mut scanned = 0;
     while scanned < SCAN_BUDGET && events.len() < req.limit {
-        let range = match log.read_range(next, LOG_PAGE).await {
+        let range = match log.read_range(next, log_page(&req)).await {
             Ok(range) => range,
             Err(LogError::Missing) => {
                 return Ok(Page::Reset {

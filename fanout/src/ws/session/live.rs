@@ -10,6 +10,12 @@ use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
+/// Most shared batch frames sent back to back to one client; more are merged into one frame.
+/// One: each frame is its own write (a system call, and on loopback the receiver's work too),
+/// which costs more than merging a backlog (measured: 10k clients × 20 events/s, p50 56 → 110 ms
+/// and 5.5 → 6.1 CPU s per million deliveries with up to 4 frames).
+const MAX_SHARED_FRAMES: usize = 1;
+
 impl<L: EventLog> Session<L> {
     /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
     /// `position` when nothing matched, so filtered clients still advance. An unfiltered client
@@ -28,14 +34,19 @@ impl<L: EventLog> Session<L> {
                 Err(_) => break,
             }
         }
-        if let [Live::Events(batch)] = batches.as_slice()
-            && self.continues_with(batch)
-        {
-            self.consumed = batch.bytes_end;
-            let newest = batch.events.last().map(|e| (e.seq(), e.head.ts));
-            let (last, ts) = newest.unwrap_or((self.last, 0));
+        if let Some(shared) = self.in_sync(&batches) {
+            let Some(newest) = shared.last() else {
+                return Ok(());
+            };
+            self.consumed = newest.bytes_end;
+            let (last, ts) = newest
+                .events
+                .last()
+                .map_or((self.last, 0), |e| (e.seq(), e.head.ts));
             self.last = last;
-            self.send_frame(sink, batch.frame().clone()).await?;
+            self.check_backlog()?;
+            let frames: Vec<_> = shared.iter().map(|b| b.frame().clone()).collect();
+            self.send_frames(sink, &frames).await?;
             self.app.metrics.fresh(ts);
             return Ok(());
         }
@@ -87,15 +98,27 @@ impl<L: EventLog> Session<L> {
         }
     }
 
-    /// Whether `batch` is exactly the next thing this client should get, whole: same
-    /// generation, starting right after `last`, and no filter to apply.
-    pub(super) fn continues_with(&self, batch: &Batch) -> bool {
-        batch.generation == self.generation
-            && self.filter.is_all()
-            && batch
-                .events
-                .first()
-                .is_some_and(|e| e.seq() == self.last.next())
+    /// The batches, when they are exactly what this client gets next, whole and in order (same
+    /// generation, contiguous from `last`, no filter) and few enough to go out as their shared
+    /// frames back to back; a longer backlog is merged into one frame instead.
+    pub(super) fn in_sync<'a>(&self, batches: &'a [Live]) -> Option<Vec<&'a Batch>> {
+        if !self.filter.is_all() || batches.len() > MAX_SHARED_FRAMES {
+            return None;
+        }
+        let mut next = self.last.next();
+        let mut out = Vec::with_capacity(batches.len());
+        for live in batches {
+            let Live::Events(batch) = live else {
+                return None;
+            };
+            let first = batch.events.first()?;
+            if batch.generation != self.generation || first.seq() != next {
+                return None;
+            }
+            next = batch.events.last()?.seq().next();
+            out.push(&**batch);
+        }
+        Some(out)
     }
 
     /// Closes a client that is more than `max_backlog` bytes of live events behind (it resumes

@@ -21,6 +21,12 @@ pub struct FanoutConfig {
     pub max_backlog: u64,
     /// Who may connect and what they may see.
     pub auth: Arc<Auth>,
+    /// After a shutdown signal, each WebSocket keeps being served for a random part of this
+    /// window, then is closed with 1001 (so clients reconnect elsewhere spread out).
+    pub drain_window: Duration,
+    /// How often each WebSocket is pinged, and how much longer a silent one is kept.
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
 }
 
 impl Default for FanoutConfig {
@@ -32,6 +38,9 @@ impl Default for FanoutConfig {
             catchup_wait: Duration::from_secs(2),
             max_backlog: DEFAULT_MAX_BACKLOG,
             auth: Arc::new(Auth::open()),
+            drain_window: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            ping_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -69,6 +78,19 @@ pub struct FanoutArgs {
     /// (it resumes with `since`; the others never wait for it).
     #[arg(long, env = "KUBECAST_MAX_BACKLOG", default_value_t = DEFAULT_MAX_BACKLOG)]
     pub max_backlog: u64,
+
+    /// On SIGTERM, WebSockets are closed with 1001 at random instants over this window (keep
+    /// terminationGracePeriodSeconds above it plus a few seconds).
+    #[arg(long, env = "KUBECAST_DRAIN_WINDOW", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub drain_window: Duration,
+
+    /// Interval of WebSocket pings (half-open connection detection).
+    #[arg(long, env = "KUBECAST_PING_INTERVAL", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub ping_interval: Duration,
+
+    /// How long after a ping interval a silent client is kept before it is closed.
+    #[arg(long, env = "KUBECAST_PING_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub ping_timeout: Duration,
 
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -179,6 +201,9 @@ impl FanoutArgs {
             catchup_wait: self.catchup_wait,
             max_backlog: self.max_backlog.max(1),
             auth: Arc::new(self.auth.auth()?),
+            drain_window: self.drain_window,
+            ping_interval: self.ping_interval.max(Duration::from_millis(100)),
+            ping_timeout: self.ping_timeout,
         })
     }
 }

@@ -16,6 +16,8 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod lifecycle_tests;
 pub mod metrics;
 pub mod state;
 pub mod tail;
@@ -42,7 +44,8 @@ pub async fn serve<L: EventLog>(
 ) -> anyhow::Result<()> {
     let state = AppState::new(log.clone(), config, cancel.clone());
     let sessions = state.sessions.clone();
-    let tail_cancel = cancel.child_token();
+    // The tail outlives the signal: draining sessions keep getting events until they close.
+    let tail_cancel = CancellationToken::new();
     let tail = tokio::spawn(tail::run(
         log,
         state.shared.clone(),

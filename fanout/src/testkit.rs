@@ -198,6 +198,7 @@ pub fn test_config() -> FanoutConfig {
         heartbeat: Duration::from_millis(200),
         ring_capacity: 100_000,
         catchup_wait: Duration::from_millis(100),
+        drain_window: Duration::ZERO,
         ..FanoutConfig::default()
     }
 }

@@ -35,6 +35,8 @@ pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
 /// Close code: the token does not grant what the client asked for.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_TRY_LATER: u16 = 1013;
+/// Close reason of a client that stopped answering pings (a half-open connection).
+const PING_TIMEOUT: &str = "ping timeout";
 const SNAPSHOT_PART: usize = 1000;
 const REPLAY_PAGE: usize = 1000;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,6 +66,9 @@ pub struct Session<L> {
     last: Seq,
     /// `bytes_end` of the last live batch handled (see [`Batch::bytes_end`]).
     consumed: u64,
+    /// When the client last sent anything (pongs included), and when we last pinged it.
+    heard: tokio::time::Instant,
+    pinged: tokio::time::Instant,
 }
 
 impl<L: EventLog> Session<L> {
@@ -83,6 +88,8 @@ impl<L: EventLog> Session<L> {
             generation: 0,
             last: Seq::ZERO,
             consumed: 0,
+            heard: tokio::time::Instant::now(),
+            pinged: tokio::time::Instant::now(),
         })
     }
 
@@ -102,6 +109,7 @@ impl<L: EventLog> Session<L> {
         metrics.connections.dec();
         metrics.close(match &end {
             End::ClientGone => "client",
+            End::Close(_, PING_TIMEOUT) => "ping_timeout",
             End::Close(code, _) => close_reason(*code),
         });
         if let End::Close(code, reason) = end {
@@ -149,23 +157,34 @@ impl<L: EventLog> Session<L> {
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let cancel = self.app.cancel.clone();
-        let mut expiry_at = self.expires;
-        let mut expiry = Box::pin(tokio::time::sleep_until(
-            expiry_at.unwrap_or_else(far_future),
-        ));
+        // One timer for the session's own deadlines: token expiry and, once draining, its close.
+        let mut draining_at = None;
+        let mut timer_at = None;
+        let mut timer = Box::pin(tokio::time::sleep_until(far_future()));
         loop {
-            if self.expires != expiry_at {
-                expiry_at = self.expires;
-                expiry.as_mut().reset(expiry_at.unwrap_or_else(far_future));
+            let due = [self.expires, draining_at].into_iter().flatten().min();
+            if due != timer_at {
+                timer_at = due;
+                timer.as_mut().reset(due.unwrap_or_else(far_future));
             }
             tokio::select! {
                 biased;
-                () = cancel.cancelled() => return Err(End::Close(CLOSE_DRAINING, "draining")),
-                () = &mut expiry, if expiry_at.is_some() => {
-                    return Err(End::Close(CLOSE_UNAUTHENTICATED, "token expired"));
+                () = cancel.cancelled(), if draining_at.is_none() => {
+                    draining_at = Some(tokio::time::Instant::now() + self.drain_delay());
+                }
+                () = &mut timer, if timer_at.is_some() => {
+                    return Err(match draining_at {
+                        Some(at) if at <= tokio::time::Instant::now() => {
+                            End::Close(CLOSE_DRAINING, "draining")
+                        }
+                        _ => End::Close(CLOSE_UNAUTHENTICATED, "token expired"),
+                    });
                 }
                 msg = stream.next() => match msg {
-                    Some(Ok(msg)) => Box::pin(self.on_client(msg, sink)).await?,
+                    Some(Ok(msg)) => {
+                        self.heard = tokio::time::Instant::now();
+                        Box::pin(self.on_client(msg, sink)).await?;
+                    }
                     None | Some(Err(_)) => return Err(End::ClientGone),
                 },
                 live = rx.recv() => match live {
@@ -173,12 +192,37 @@ impl<L: EventLog> Session<L> {
                     Err(RecvError::Lagged(_)) => return Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
                     Err(RecvError::Closed) => return Err(End::Close(CLOSE_DRAINING, "draining")),
                 },
-                _ = heartbeat.tick() => {
-                    let position = frames::position(&self.epoch, self.last);
-                    Box::pin(self.send(sink, position)).await?;
-                }
+                _ = heartbeat.tick() => Box::pin(self.on_heartbeat(sink)).await?,
             }
         }
+    }
+
+    /// Every heartbeat: a `position` frame; every `ping_interval` a WebSocket ping. A client not
+    /// heard from (any message, pongs included) for `ping_interval + ping_timeout` is gone
+    /// without having said so (a half-open connection): close it.
+    async fn on_heartbeat<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+        let config = &self.app.config;
+        let now = tokio::time::Instant::now();
+        if now.duration_since(self.heard) > config.ping_interval + config.ping_timeout {
+            return Err(End::Close(CLOSE_DRAINING, PING_TIMEOUT));
+        }
+        self.send(sink, frames::position(&self.epoch, self.last))
+            .await?;
+        if now.duration_since(self.pinged) >= config.ping_interval {
+            self.pinged = now;
+            self.watched(sink.send(Message::Ping(Bytes::new()))).await?;
+        }
+        Ok(())
+    }
+
+    /// How long this session keeps serving after shutdown began before it closes with 1001:
+    /// uniform over the drain window, so clients reconnect elsewhere spread out, not at once.
+    fn drain_delay(&self) -> Duration {
+        let window = self.app.config.drain_window;
+        if window.is_zero() {
+            return Duration::ZERO;
+        }
+        window.mul_f64(rand::random::<f64>())
     }
 
     /// Replays the missed events after `since`, or sends a snapshot (after a reset if `since`

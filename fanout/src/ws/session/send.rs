@@ -48,7 +48,7 @@ impl<L: EventLog> Session<L> {
 
     /// Drives one write to completion. Most writes complete at once; only a blocked one starts
     /// the timer that checks the backlog bound and the send timeout.
-    async fn watched<E>(&self, write: impl Future<Output = Result<(), E>>) -> Step {
+    pub(super) async fn watched<E>(&self, write: impl Future<Output = Result<(), E>>) -> Step {
         tokio::pin!(write);
         if let Poll::Ready(written) = futures::poll!(&mut write) {
             return written.map_err(|_| End::ClientGone);

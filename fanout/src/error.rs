@@ -33,11 +33,21 @@ impl IntoResponse for ApiError {
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::Unauthenticated(_) = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="kubecast""#),
-            );
+        match self {
+            ApiError::Unauthenticated(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="kubecast""#),
+                );
+            }
+            // Not loaded yet, the log unreachable, or draining: all short-lived for this
+            // replica, and another replica may answer at once.
+            ApiError::Unavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
         }
         response
     }

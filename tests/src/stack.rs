@@ -128,9 +128,11 @@ pub async fn spawn_fanout(log: AnyLog, config: FanoutConfig) -> Fanout {
     Fanout { addr, task }
 }
 
+/// A replica's configuration for tests: a short drain window keeps stops quick.
 pub fn fanout_config(name: &str) -> FanoutConfig {
     FanoutConfig {
         server_name: name.to_string(),
+        drain_window: Duration::from_millis(500),
         ..FanoutConfig::default()
     }
 }

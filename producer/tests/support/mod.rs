@@ -10,10 +10,8 @@ use kubecast_shared::{Event, Op, Seq};
 use kubecast_sim::{SimCluster, SimConfig, SimServer};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -188,64 +186,6 @@ pub async fn assert_contiguous(log: &impl EventLog) -> Vec<Event> {
     events
 }
 
-/// A TCP proxy in front of Redis that can cut every connection and refuse new ones.
-pub struct Proxy {
-    pub url: String,
-    cut: Arc<AtomicBool>,
-    generation: Arc<std::sync::Mutex<CancellationToken>>,
-    task: JoinHandle<()>,
-}
-
-impl Proxy {
-    pub async fn start(backend_port: u16) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let url = format!("redis://{}/", listener.local_addr().expect("addr"));
-        let cut = Arc::new(AtomicBool::new(false));
-        let generation = Arc::new(std::sync::Mutex::new(CancellationToken::new()));
-        let (c, g) = (cut.clone(), generation.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                if c.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let token = g.lock().expect("lock").clone();
-                tokio::spawn(pipe(client, backend_port, token));
-            }
-        });
-        Self {
-            url,
-            cut,
-            generation,
-            task,
-        }
-    }
-
-    /// Drops every open connection and refuses new ones.
-    pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        let mut token = self.generation.lock().expect("lock");
-        token.cancel();
-        *token = CancellationToken::new();
-    }
-
-    pub fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn pipe(mut client: TcpStream, port: u16, token: CancellationToken) {
-    let Ok(mut backend) = TcpStream::connect(("127.0.0.1", port)).await else {
-        return;
-    };
-    tokio::select! {
-        _ = token.cancelled() => {}
-        _ = tokio::io::copy_bidirectional(&mut client, &mut backend) => {}
-    }
-}
+/// The TCP proxy used to cut Redis off.
+#[allow(unused_imports)]
+pub use kubecast_shared::testing::TcpProxy as Proxy;

@@ -17,6 +17,8 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
         "50ms",
         "--metrics-listen",
         &metrics,
+        "--drain-window",
+        "500ms",
     ]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

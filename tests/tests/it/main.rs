@@ -2,6 +2,7 @@
 //! replicas on loopback sockets, and clients that verify every promise as they go.
 
 mod embedded;
+mod fanout_outage;
 mod path;
 mod producer_restart;
 mod redis_restart;

@@ -2,6 +2,10 @@
 //! unique cluster name when set). Compiled for this crate's tests and, with the `testing` feature,
 //! for the integration-test harness.
 
+mod proxy;
+
+pub use proxy::TcpProxy;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! [`FanoutArgs`] (every flag also an environment variable) that binaries flatten into their args.
 
 use crate::auth::{Auth, AuthConfig, KeySource};
+use crate::limits::{Cidr, LimitsConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct FanoutConfig {
     /// How often each WebSocket is pinged, and how much longer a silent one is kept.
     pub ping_interval: Duration,
     pub ping_timeout: Duration,
+    /// Connection, message-rate and catch-up limits.
+    pub limits: LimitsConfig,
 }
 
 impl Default for FanoutConfig {
@@ -41,6 +44,7 @@ impl Default for FanoutConfig {
             drain_window: Duration::from_secs(10),
             ping_interval: Duration::from_secs(20),
             ping_timeout: Duration::from_secs(10),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -94,6 +98,53 @@ pub struct FanoutArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limit flags (see [`LimitsConfig`]).
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// WebSocket connections per replica (0: no limit); beyond it clients get 1013.
+    #[arg(long, env = "KUBECAST_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
+    /// WebSocket connections per client IP (0: no limit); beyond it clients get 1008. Behind a
+    /// load balancer, set --trusted-proxies or every client shares its address.
+    #[arg(long, env = "KUBECAST_MAX_CONNECTIONS_PER_IP", default_value_t = 0)]
+    pub max_connections_per_ip: usize,
+
+    /// Client messages per second per connection (bursts of twice as many); beyond, 1008.
+    #[arg(long, env = "KUBECAST_MAX_CLIENT_MESSAGE_RATE", default_value_t = 20.0)]
+    pub max_client_message_rate: f64,
+
+    /// Proxies (IPs or CIDR blocks, comma list) whose X-Forwarded-For names the client.
+    #[arg(long, env = "KUBECAST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// Sessions catching up (snapshot or replay) at once; the others queue.
+    #[arg(long, env = "KUBECAST_MAX_CONCURRENT_JOINS", default_value_t = 256)]
+    pub max_concurrent_joins: usize,
+
+    /// How long a session queues for a catch-up slot before it gets 1013.
+    #[arg(long, env = "KUBECAST_JOIN_WAIT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub join_wait: Duration,
+}
+
+impl LimitArgs {
+    pub fn config(&self) -> LimitsConfig {
+        let rate = self.max_client_message_rate.max(0.1);
+        LimitsConfig {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            messages_per_sec: rate,
+            message_burst: (2.0 * rate).max(1.0),
+            trusted_proxies: self.trusted_proxies.clone(),
+            max_concurrent_joins: self.max_concurrent_joins.max(1),
+            join_wait: self.join_wait,
+        }
+    }
 }
 
 /// Authentication flags (DESIGN §6). Without a key every client sees everything, which the
@@ -204,6 +255,7 @@ impl FanoutArgs {
             drain_window: self.drain_window,
             ping_interval: self.ping_interval.max(Duration::from_millis(100)),
             ping_timeout: self.ping_timeout,
+            limits: self.limits.config(),
         })
     }
 }

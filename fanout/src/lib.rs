@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 #[cfg(test)]
 mod lifecycle_tests;
+pub mod limits;
 pub mod metrics;
 pub mod state;
 pub mod tail;
@@ -59,7 +60,8 @@ pub async fn serve<L: EventLog>(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    let served = axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(cancel.clone().cancelled_owned())
         .await
         .context("serving HTTP");

@@ -175,7 +175,9 @@ impl Fixture {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = self.router();
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)

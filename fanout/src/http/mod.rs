@@ -9,6 +9,7 @@ mod snapshot;
 use crate::auth::bearer_token;
 use crate::config::FanoutConfig;
 use crate::error::ApiError;
+use crate::limits::Limits;
 use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
 use axum::Router;
@@ -36,6 +37,7 @@ pub struct AppState<L> {
     /// WebSocket sessions, so shutdown can wait for their close frames.
     pub sessions: TaskTracker,
     pub metrics: FanoutMetrics,
+    pub limits: Arc<Limits>,
 }
 
 impl<L: EventLog> AppState<L> {
@@ -43,6 +45,7 @@ impl<L: EventLog> AppState<L> {
     pub fn new(log: L, config: FanoutConfig, cancel: CancellationToken) -> Self {
         Self {
             shared: Shared::new(config.ring_capacity),
+            limits: Limits::new(config.limits.clone()),
             log,
             config: Arc::new(config),
             cancel,

@@ -7,6 +7,7 @@ use crate::auth::{AuthError, SUBPROTOCOL, bearer_token};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::query::{Params, RawQuery};
+use crate::limits::{PeerAddr, Refusal, client_ip};
 use crate::metrics::FanoutMetrics;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message};
@@ -14,13 +15,14 @@ use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures::{Sink, SinkExt, StreamExt};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use std::time::Duration;
 
 pub use session::{
-    CLOSE_DRAINING, CLOSE_FORBIDDEN, CLOSE_TOO_SLOW, CLOSE_UNAUTHENTICATED, Session,
+    CLOSE_DRAINING, CLOSE_FORBIDDEN, CLOSE_POLICY, CLOSE_TOO_SLOW, CLOSE_TRY_LATER,
+    CLOSE_UNAUTHENTICATED, Session,
 };
 
 /// Largest message a client may send; anything bigger closes the socket (1009).
@@ -42,6 +44,7 @@ pub const MAX_WRITE_BUFFER: usize = 64 << 20;
 /// cannot read the status of a failed upgrade).
 pub async fn upgrade<L: EventLog>(
     State(app): State<AppState<L>>,
+    PeerAddr(peer): PeerAddr,
     headers: HeaderMap,
     query: Result<Query<RawQuery>, QueryRejection>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -63,6 +66,12 @@ pub async fn upgrade<L: EventLog>(
             .auth
             .authenticate(token.as_ref().map(|(t, _)| t.as_str()))
     });
+    let ip = client_ip(
+        peer.map(|p| p.ip()),
+        &headers,
+        &app.config.limits.trusted_proxies,
+    );
+    let counted = app.limits.admit(ip);
     let tracker = app.sessions.clone();
     Ok(ws
         .protocols([SUBPROTOCOL])
@@ -75,9 +84,13 @@ pub async fn upgrade<L: EventLog>(
             tracker.track_future(async move {
                 let (sink, stream) = socket.split();
                 let metrics = app.metrics.clone();
+                let admission = match counted {
+                    Ok(admission) => admission,
+                    Err(over) => return turn_away(sink, stream, over, &metrics).await,
+                };
                 match admitted.and_then(|grant| Session::new(app, params, grant)) {
-                    Ok(session) => session.run(sink, stream).await,
-                    Err(refused) => refuse(sink, &refused, &metrics).await,
+                    Ok(session) => session.with_admission(admission).run(sink, stream).await,
+                    Err(refused) => refuse(sink, stream, &refused, &metrics).await,
                 }
             })
         })
@@ -85,11 +98,11 @@ pub async fn upgrade<L: EventLog>(
 }
 
 /// Tells a client why it is not let in (`error` frame, then close 4401 or 4403).
-async fn refuse<S: Sink<Message> + Unpin>(
-    mut sink: S,
-    refused: &AuthError,
-    metrics: &FanoutMetrics,
-) {
+async fn refuse<S, R, E>(sink: S, stream: R, refused: &AuthError, metrics: &FanoutMetrics)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
     metrics.refuse(refused.reason());
     let (code, close) = if refused.is_unauthenticated() {
         (CLOSE_UNAUTHENTICATED, "unauthenticated")
@@ -97,16 +110,46 @@ async fn refuse<S: Sink<Message> + Unpin>(
         (CLOSE_FORBIDDEN, "forbidden")
     };
     let frame = frames::error(refused.reason(), &refused.to_string());
+    goodbye(sink, stream, frame, code, close).await;
+}
+
+/// Turns a connection away at a limit: 1013 when the replica is full (try again, maybe
+/// elsewhere), 1008 when this address holds too many connections.
+async fn turn_away<S, R, E>(sink: S, stream: R, over: Refusal, metrics: &FanoutMetrics)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let (code, reason, message) = match over {
+        Refusal::Full => (CLOSE_TRY_LATER, "full", "the replica is full; retry later"),
+        Refusal::PerIp => (
+            CLOSE_POLICY,
+            "per_ip",
+            "too many connections from this address",
+        ),
+    };
+    metrics.refuse(reason);
+    goodbye(sink, stream, frames::error("limit", message), code, reason).await;
+}
+
+/// Sends `frame` and a close, bounded in time.
+async fn goodbye<S, R, E>(mut sink: S, mut stream: R, frame: String, code: u16, close: &str)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
     let bye = async {
         sink.send(Message::Text(frame.into())).await?;
         sink.send(Message::Close(Some(CloseFrame {
             code,
             reason: close.into(),
         })))
-        .await?;
-        sink.close().await
+        .await
     };
-    let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
+    if let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(1), bye).await {
+        session::await_close_reply(&mut stream).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
 /// Waits (bounded) for the tail to load the log, so `hello` has an epoch to announce.
@@ -126,5 +169,7 @@ async fn wait_for_epoch<L: EventLog>(
 
 #[cfg(test)]
 mod auth_tests;
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Messages from the client: `ping`, `get_snapshot`, `subscribe` (checked against the grant)
 //! and `auth` (a token refresh).
 
-use super::{CLOSE_FORBIDDEN, End, Session, Step, expiry};
+use super::{CLOSE_FORBIDDEN, CLOSE_POLICY, End, Session, Step, expiry};
+use crate::limits::Admission;
 use axum::extract::ws::Message;
 use futures::Sink;
 use kubecast_shared::Filter;
@@ -14,6 +15,9 @@ impl<L: EventLog> Session<L> {
         msg: Message,
         sink: &mut S,
     ) -> Step {
+        if !self.admission.as_mut().is_none_or(Admission::allow_message) {
+            return Err(End::Close(CLOSE_POLICY, "message rate"));
+        }
         let text = match msg {
             Message::Text(text) => text,
             Message::Binary(_) => {

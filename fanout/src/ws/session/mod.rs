@@ -12,6 +12,7 @@ use crate::auth::{AuthError, Grant};
 use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
 use crate::http::{AppState, filtered_snapshot};
+use crate::limits::Admission;
 use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -34,7 +35,10 @@ pub const CLOSE_TOO_SLOW: u16 = 4008;
 pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
 /// Close code: the token does not grant what the client asked for.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
-const CLOSE_TRY_LATER: u16 = 1013;
+/// Close code: try again later (not ready, the log unreachable, the replica full or busy).
+pub const CLOSE_TRY_LATER: u16 = 1013;
+/// Close code: a policy limit (connections per address, message rate).
+pub const CLOSE_POLICY: u16 = 1008;
 /// Close reason of a client that stopped answering pings (a half-open connection).
 const PING_TIMEOUT: &str = "ping timeout";
 const SNAPSHOT_PART: usize = 1000;
@@ -69,6 +73,8 @@ pub struct Session<L> {
     /// When the client last sent anything (pongs included), and when we last pinged it.
     heard: tokio::time::Instant,
     pinged: tokio::time::Instant,
+    /// This connection's place in the limits (released when the session ends).
+    admission: Option<Admission>,
 }
 
 impl<L: EventLog> Session<L> {
@@ -90,7 +96,14 @@ impl<L: EventLog> Session<L> {
             consumed: 0,
             heard: tokio::time::Instant::now(),
             pinged: tokio::time::Instant::now(),
+            admission: None,
         })
+    }
+
+    /// Counts this session in the limits (message rate, catch-up slots).
+    pub fn with_admission(mut self, admission: Admission) -> Self {
+        self.admission = Some(admission);
+        self
     }
 
     /// Runs until the client leaves, is too slow, or the server shuts down.
@@ -118,11 +131,14 @@ impl<L: EventLog> Session<L> {
                 code,
                 reason: reason.into(),
             };
-            let _ = tokio::time::timeout(
+            let sent = tokio::time::timeout(
                 Duration::from_secs(1),
                 sink.send(Message::Close(Some(frame))),
             )
             .await;
+            if matches!(sent, Ok(Ok(()))) {
+                await_close_reply(&mut stream).await;
+            }
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
     }
@@ -152,7 +168,7 @@ impl<L: EventLog> Session<L> {
         .await?;
         // Everything but the idle wait is boxed: an idle session then holds only its wait
         // state, a few hundred bytes (19,000 sessions per replica).
-        Box::pin(self.catch_up(sink)).await?;
+        Box::pin(self.join(sink)).await?;
         let start = tokio::time::Instant::now() + config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -223,6 +239,22 @@ impl<L: EventLog> Session<L> {
             return Duration::ZERO;
         }
         window.mul_f64(rand::random::<f64>())
+    }
+
+    /// Catches up once a catch-up slot is free (a reconnect storm queues here instead of
+    /// building thousands of snapshots at once); 1013 when none frees up in time.
+    async fn join<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+        let limits = self.admission.as_ref().map(|a| a.limits().clone());
+        let _slot = match &limits {
+            Some(limits) => Some(
+                limits
+                    .join()
+                    .await
+                    .ok_or(End::Close(CLOSE_TRY_LATER, "busy"))?,
+            ),
+            None => None,
+        };
+        self.catch_up(sink).await
     }
 
     /// Replays the missed events after `since`, or sends a snapshot (after a reset if `since`
@@ -320,6 +352,23 @@ impl<L: EventLog> Session<L> {
     }
 }
 
+/// The closing handshake: reads (and discards) what the client still sends until its close
+/// frame, for at most a second. Closing the socket with unread data would make the kernel reset
+/// the connection, and the client could lose our close frame (and its code) with it.
+pub(crate) async fn await_close_reply<R, E>(stream: &mut R)
+where
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let drain = async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if let Message::Close(_) = msg {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
 /// The metrics label of a close code.
 fn close_reason(code: u16) -> &'static str {
     match code {
@@ -328,6 +377,7 @@ fn close_reason(code: u16) -> &'static str {
         CLOSE_TRY_LATER => "try_later",
         CLOSE_UNAUTHENTICATED => "unauthenticated",
         CLOSE_FORBIDDEN => "forbidden",
+        CLOSE_POLICY => "policy",
         _ => "other",
     }
 }

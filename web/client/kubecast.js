@@ -5,6 +5,12 @@
 // polling whenever the socket is quiet (every frame pushes the next poll 4 s out) or dead.
 // Reconnects with full-jitter exponential backoff, resuming with since+epoch; on `reset` or 410
 // it replaces its state from a snapshot.
+//
+// Authentication (docs/protocol.md, Security): `token` is a JWT or a function returning one
+// (sync or async). It goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the
+// socket and in `Authorization: Bearer` on polls. A 4401 close (expired or rejected token)
+// fetches a fresh token before reconnecting; 4403 (the token does not grant the subscription)
+// stops the client and reports it through `onError`. `setToken()` refreshes a live socket.
 
 const QUIET_MS = 4000;
 const POLL_MAX_MS = 30000;
@@ -24,6 +30,8 @@ export class KubecastClient {
    * @param {(client: KubecastClient) => void} [opts.onChange]  state changed
    * @param {(status: 'live'|'polling'|'reconnecting'|'offline') => void} [opts.onStatus]
    * @param {(event: object) => void} [opts.onEvent]  every applied event (churn warnings included)
+   * @param {string | (() => string | Promise<string>)} [opts.token]  bearer token (or its source)
+   * @param {(error: {code: string, message: string}) => void} [opts.onError]  fatal refusals
    */
   constructor(opts = {}) {
     this.baseUrl = (opts.baseUrl || globalThis.location.origin).replace(/\/$/, '');
@@ -32,6 +40,9 @@ export class KubecastClient {
     this.onChange = opts.onChange || (() => {});
     this.onStatus = opts.onStatus || (() => {});
     this.onEvent = opts.onEvent || (() => {});
+    this.onError = opts.onError || (() => {});
+    this._tokenSource = opts.token || null;
+    this._token = typeof opts.token === 'string' ? opts.token : null;
     this.epoch = null;
     this.lastSeq = null;
     this.objects = new Map();
@@ -123,26 +134,57 @@ export class KubecastClient {
 
   // --- WebSocket -----------------------------------------------------------------------------
 
-  _connect() {
+  /** Replaces the token; a live socket switches to it at once (before the old one expires). */
+  setToken(token) {
+    this._token = token;
+    if (this._ws && this._ws.readyState === 1) {
+      this._ws.send(JSON.stringify({ type: 'auth', token }));
+    }
+  }
+
+  async _currentToken() {
+    if (this._token === null && typeof this._tokenSource === 'function') {
+      this._token = await this._tokenSource();
+    }
+    return this._token;
+  }
+
+  async _connect() {
     if (this._stopped) return;
     const url = `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
     let ws;
     try {
-      ws = new WebSocket(url);
+      const token = await this._currentToken();
+      ws = token ? new WebSocket(url, ['kubecast.v1', `bearer.${token}`]) : new WebSocket(url);
     } catch (e) {
       this._reconnectLater();
       return;
     }
     this._ws = ws;
     ws.onmessage = (msg) => this._onFrame(msg.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this._ws !== ws) return;
       this._ws = null;
       this._live = false;
       this._pending = null;
+      if (ev.code === 4401 && typeof this._tokenSource === 'function') this._token = null;
+      if (ev.code === 4403) {
+        this.onError({ code: 'forbidden', message: ev.reason || 'forbidden' });
+        this.stop();
+        this._setStatus('offline');
+        return;
+      }
       this._reconnectLater();
       this._schedulePoll(0);
     };
+  }
+
+  async _fetch(path) {
+    const token = await this._currentToken();
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`${this.baseUrl}${path}`, { headers });
+    if (res.status === 401 && typeof this._tokenSource === 'function') this._token = null;
+    return res;
   }
 
   _reconnectLater() {
@@ -210,7 +252,7 @@ export class KubecastClient {
         await this._fetchSnapshot();
         got = true;
       } else {
-        const res = await fetch(`${this.baseUrl}/events?${this._cursorQuery()}`);
+        const res = await this._fetch(`/events?${this._cursorQuery()}`);
         if (res.status === 410) {
           await this._fetchSnapshot();
           got = true;
@@ -233,7 +275,7 @@ export class KubecastClient {
   }
 
   async _fetchSnapshot() {
-    const res = await fetch(`${this.baseUrl}/snapshot?${this._filterQuery()}`);
+    const res = await this._fetch(`/snapshot?${this._filterQuery()}`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const snap = await res.json();
     this._replace(snap.epoch, snap.seq, snap.objects, snap.summaries || []);

@@ -24,9 +24,26 @@ use tokio_util::task::TaskTracker;
 
 pub(crate) use snapshot::filtered_snapshot;
 
-/// Everything a route needs.
-#[derive(Clone)]
-pub struct AppState<L> {
+/// Everything a route needs; cloned into every request and session, so it is one shared
+/// allocation (a session holds a pointer, not a copy of the log handle and the config).
+pub struct AppState<L>(Arc<App<L>>);
+
+impl<L> Clone for AppState<L> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<L> std::ops::Deref for AppState<L> {
+    type Target = App<L>;
+
+    fn deref(&self) -> &App<L> {
+        &self.0
+    }
+}
+
+/// The replica's shared state (see [`AppState`]).
+pub struct App<L> {
     /// The replica's view, written by the tail.
     pub shared: Arc<Shared>,
     /// The log, for cursors older than the ring.
@@ -43,7 +60,7 @@ pub struct AppState<L> {
 impl<L: EventLog> AppState<L> {
     /// A state with an empty view; start [`crate::tail::run`] on `shared` to fill it.
     pub fn new(log: L, config: FanoutConfig, cancel: CancellationToken) -> Self {
-        Self {
+        Self(Arc::new(App {
             shared: Shared::new(config.ring_capacity),
             limits: Limits::new(config.limits.clone()),
             log,
@@ -51,7 +68,7 @@ impl<L: EventLog> AppState<L> {
             cancel,
             sessions: TaskTracker::new(),
             metrics: FanoutMetrics::default(),
-        }
+        }))
     }
 }
 

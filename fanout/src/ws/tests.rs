@@ -463,3 +463,39 @@ async fn a_stalled_client_is_cut_off_without_a_gap_while_the_others_get_everythi
     let too_slow = crate::metrics::Reason { reason: "too_slow" };
     assert_eq!(fx.app.metrics.closes.get_or_create(&too_slow).get(), 1);
 }
+
+#[tokio::test]
+async fn a_large_snapshot_arrives_in_parts_of_bounded_size() {
+    let mut fx = Fixture::default().await;
+    let names: Vec<String> = (0..100).map(|i| format!("big-{i}")).collect();
+    let items: Vec<_> = names
+        .iter()
+        .map(|n| ("shop", "Pod", n.as_str(), Op::Added))
+        .collect();
+    fx.append_padded(&items, 2048).await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    let mut objects = 0;
+    let mut parts = 0;
+    loop {
+        let Message::Text(text) = next_message(&mut ws).await else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(text.as_str()).expect("json");
+        assert_eq!(frame["type"], "snapshot");
+        assert_eq!(frame["part"], parts);
+        assert!(
+            text.len() <= 64 * 1024 + 4096,
+            "part of {} bytes",
+            text.len()
+        );
+        objects += frame["objects"].as_array().map_or(0, Vec::len);
+        parts += 1;
+        if frame["last"] == true {
+            break;
+        }
+    }
+    assert_eq!(objects, 100);
+    assert!(parts >= 4, "{parts} parts");
+}

@@ -1,7 +1,7 @@
 //! Live batches from the tail: the shared frame for up-to-date unfiltered clients, filtered or
 //! merged frames otherwise, resync on a new generation or a gap, and the backlog bound.
 
-use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, Session, Step};
+use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, MAX_FRAME_BYTES, Session, Step};
 use crate::state::{Batch, Live};
 use axum::extract::ws::Message;
 use bytes::Bytes;
@@ -53,6 +53,7 @@ impl<L: EventLog> Session<L> {
         let start = self.last;
         let mut out: Vec<Bytes> = Vec::new();
         let mut newest_ts = 0;
+        let mut out_bytes = 0;
         for live in batches {
             let (generation, batch) = match live {
                 Live::Resync { generation } => (generation, None),
@@ -82,6 +83,11 @@ impl<L: EventLog> Session<L> {
                 if self.filter.matches(&ev.head.ns, &ev.head.kind) {
                     out.push(ev.raw.clone());
                     newest_ts = ev.head.ts;
+                    out_bytes += ev.raw.len() + 1;
+                    if out_bytes >= MAX_FRAME_BYTES {
+                        self.flush(sink, &mut out).await?;
+                        out_bytes = 0;
+                    }
                 }
             }
         }

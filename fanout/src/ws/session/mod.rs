@@ -41,7 +41,10 @@ pub const CLOSE_TRY_LATER: u16 = 1013;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close reason of a client that stopped answering pings (a half-open connection).
 const PING_TIMEOUT: &str = "ping timeout";
-const SNAPSHOT_PART: usize = 1000;
+/// Largest frame body a session builds (snapshot parts, merged backlogs; a single stored batch
+/// may exceed it). tungstenite keeps its write buffer at the largest frame a socket ever sent,
+/// so this bounds what every connection holds after its snapshot.
+const MAX_FRAME_BYTES: usize = 64 * 1024;
 const REPLAY_PAGE: usize = 1000;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BATCHES_PER_FRAME: usize = 64;
@@ -312,7 +315,8 @@ impl<L: EventLog> Session<L> {
         }
     }
 
-    /// Sends the filtered state at the view's head, in parts of at most [`SNAPSHOT_PART`] objects.
+    /// Sends the filtered state at the view's head in parts of at most [`MAX_FRAME_BYTES`]:
+    /// the objects first, then the summaries; `last` marks the final part.
     async fn send_snapshot<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
         self.app.metrics.catchup("snapshot");
         let snap = filtered_snapshot(&self.app.shared, &self.filter)
@@ -320,20 +324,19 @@ impl<L: EventLog> Session<L> {
         self.epoch = snap.epoch.clone();
         self.generation = snap.generation;
         self.last = snap.seq;
-        let parts: Vec<&[Bytes]> = if snap.objects.is_empty() {
-            vec![&[]]
-        } else {
-            snap.objects.chunks(SNAPSHOT_PART).collect()
-        };
+        let empty: &[Bytes] = &[];
+        let mut parts: Vec<(&[Bytes], &[Bytes])> = by_size(&snap.objects, MAX_FRAME_BYTES)
+            .map(|objects| (objects, empty))
+            .chain(by_size(&snap.summaries, MAX_FRAME_BYTES).map(|summaries| (empty, summaries)))
+            .collect();
+        if parts.is_empty() {
+            parts.push((empty, empty));
+        }
         let count = parts.len();
-        for (i, objects) in parts.into_iter().enumerate() {
-            let last = i + 1 == count;
-            let summaries: &[Bytes] = if last { &snap.summaries } else { &[] };
-            self.send(
-                sink,
-                frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, last),
-            )
-            .await?;
+        for (i, (objects, summaries)) in parts.into_iter().enumerate() {
+            let frame =
+                frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, i + 1 == count);
+            self.send(sink, frame).await?;
         }
         Ok(())
     }
@@ -367,6 +370,28 @@ where
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
+/// `items` in consecutive runs of at most `max` encoded bytes (at least one item each).
+fn by_size(items: &[Bytes], max: usize) -> impl Iterator<Item = &[Bytes]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut size = 0;
+        let take = rest
+            .iter()
+            .take_while(|item| {
+                size += item.len() + 1;
+                size <= max
+            })
+            .count()
+            .max(1);
+        let (part, tail) = rest.split_at(take);
+        rest = tail;
+        Some(part)
+    })
 }
 
 /// The metrics label of a close code.

@@ -499,3 +499,33 @@ async fn a_large_snapshot_arrives_in_parts_of_bounded_size() {
     assert_eq!(objects, 100);
     assert!(parts >= 4, "{parts} parts");
 }
+
+#[tokio::test]
+async fn an_oversize_message_closes_with_1009_and_binary_gets_an_error() {
+    let fx = Fixture::default().await;
+    let addr = fx.serve().await;
+    let mut ws = connect(addr, "").await;
+    assert_eq!(next_frame(&mut ws).await["type"], "hello");
+    assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+    ws.send(Message::Binary(vec![1u8, 2, 3].into()))
+        .await
+        .expect("send");
+    let error = next_frame(&mut ws).await;
+    assert_eq!(
+        (error["type"].as_str(), error["code"].as_str()),
+        (Some("error"), Some("bad_message"))
+    );
+    let huge = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(70 * 1024));
+    let _ = ws.send(Message::Text(huge.into())).await;
+    let mut close = None;
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Message::Close(frame) = msg {
+                close = frame.map(|f| u16::from(f.code));
+                return;
+            }
+        }
+    })
+    .await;
+    assert_eq!(close, Some(1009));
+}

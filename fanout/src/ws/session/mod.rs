@@ -39,6 +39,8 @@ pub const CLOSE_FORBIDDEN: u16 = 4403;
 pub const CLOSE_TRY_LATER: u16 = 1013;
 /// Close code: a policy limit (connections per address, message rate).
 pub const CLOSE_POLICY: u16 = 1008;
+/// Close code: a client message over the size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close reason of a client that stopped answering pings (a half-open connection).
 const PING_TIMEOUT: &str = "ping timeout";
 /// Largest frame body a session builds (snapshot parts, merged backlogs; a single stored batch
@@ -114,6 +116,7 @@ impl<L: EventLog> Session<L> {
     where
         S: Sink<Message> + Unpin,
         R: Stream<Item = Result<Message, E>> + Unpin,
+        E: std::fmt::Display,
     {
         let metrics = self.app.metrics.clone();
         metrics.connections.inc();
@@ -150,6 +153,7 @@ impl<L: EventLog> Session<L> {
     where
         S: Sink<Message> + Unpin,
         R: Stream<Item = Result<Message, E>> + Unpin,
+        E: std::fmt::Display,
     {
         let mut rx = self.app.shared.subscribe();
         self.consumed = self.app.shared.published_bytes();
@@ -203,6 +207,9 @@ impl<L: EventLog> Session<L> {
                     Some(Ok(msg)) => {
                         self.heard = tokio::time::Instant::now();
                         Box::pin(self.on_client(msg, sink)).await?;
+                    }
+                    Some(Err(e)) if e.to_string().contains("too long") => {
+                        return Err(End::Close(CLOSE_TOO_BIG, "message too big"));
                     }
                     None | Some(Err(_)) => return Err(End::ClientGone),
                 },

@@ -12,6 +12,7 @@
 use crate::state::Shared;
 use kubecast_shared::log::{EventLog, LogError};
 use kubecast_shared::{Epoch, Filter, Seq, StoredEvent};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Events examined at most per page, so a narrow filter cannot make one request scan the world.
@@ -77,7 +78,7 @@ pub enum CursorError {
     #[error("the replica has not loaded the log yet")]
     NotReady,
     #[error("reading the log failed")]
-    Log(#[source] LogError),
+    Log(#[source] Arc<LogError>),
 }
 
 /// Reads the page after the request's cursor.
@@ -96,7 +97,7 @@ pub async fn read_page<L: EventLog>(
     if let Some(page) = from_ring(shared, &epoch, req) {
         return Ok(page);
     }
-    from_log(log, epoch, head, req).await
+    from_log(shared, log, epoch, head, req).await
 }
 
 /// A reset when the request names an epoch other than the replica's.
@@ -132,9 +133,13 @@ async fn ahead<L: EventLog>(
     {
         return Ok(page);
     }
-    match log.meta().await.map_err(CursorError::Log)? {
+    match log
+        .meta()
+        .await
+        .map_err(|e| CursorError::Log(Arc::new(e)))?
+    {
         Some(meta) if meta.epoch == epoch && meta.seq >= req.since => {
-            from_log(log, epoch, head, req).await
+            from_log(shared, log, epoch, head, req).await
         }
         _ => Ok(Page::Reset {
             epoch,
@@ -181,6 +186,7 @@ fn log_page(req: &PageRequest<'_>) -> usize {
 }
 
 async fn from_log<L: EventLog>(
+    shared: &Shared,
     log: &L,
     epoch: Epoch,
     head: Seq,
@@ -190,9 +196,10 @@ async fn from_log<L: EventLog>(
     let mut next = req.since;
     let mut scanned = 0;
     while scanned < SCAN_BUDGET && events.len() < req.limit {
-        let range = match log.read_range(next, log_page(&req)).await {
+        let read = shared.reads.read_range(log, next, log_page(&req)).await;
+        let range = match read {
             Ok(range) => range,
-            Err(LogError::Missing) => {
+            Err(e) if matches!(*e, LogError::Missing) => {
                 return Ok(Page::Reset {
                     epoch,
                     seq: head,
@@ -225,11 +232,11 @@ async fn from_log<L: EventLog>(
                 reason: "trimmed",
             });
         }
-        for ev in range.events {
+        for ev in &range.events {
             scanned += 1;
             next = ev.seq();
             if req.filter.matches(&ev.head.ns, &ev.head.kind) {
-                events.push(ev);
+                events.push(ev.clone());
                 if events.len() >= req.limit {
                     break;
                 }

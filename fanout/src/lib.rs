@@ -12,6 +12,7 @@
 //! with 1001 before [`serve`] returns.
 
 pub mod auth;
+pub mod coalesce;
 pub mod config;
 pub mod cursor;
 pub mod error;

@@ -153,6 +153,8 @@ pub struct Shared {
     progress: watch::Sender<Progress>,
     /// Encoded bytes of every event published live so far (see [`Batch::bytes_end`]).
     published_bytes: AtomicU64,
+    /// Log reads in flight for cursors older than the ring, shared by identical requests.
+    pub reads: crate::coalesce::ReadCoalescer,
 }
 
 impl Shared {
@@ -172,6 +174,7 @@ impl Shared {
             live: broadcast::channel(LIVE_CAPACITY).0,
             progress: watch::channel(Progress::default()).0,
             published_bytes: AtomicU64::new(0),
+            reads: Default::default(),
         })
     }
 

@@ -3,14 +3,14 @@
 //! link is restored the replica resumes from its last seq — no client sees a gap, a duplicate or
 //! a reset.
 
-use crate::support::{assert_clean, churn, client_objects, wait_ready};
+use crate::support::converge_both;
+use crate::support::{churn, wait_ready};
 use kubecast_shared::testing::TcpProxy;
-use kubecast_tests::expected::cluster_state;
+use kubecast_tests::init_logging;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::redis::TestRedis;
 use kubecast_tests::stack::{Stack, fanout_config, redis_log, spawn_fanout};
 use kubecast_tests::ws_client::WsClient;
-use kubecast_tests::{eventually, init_logging};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,17 +53,7 @@ async fn a_replica_cut_off_from_redis_keeps_its_sockets_and_resumes_without_a_ga
 
     proxy.restore();
     churn(&stack.sim.cluster, 40).await;
-    let expected = cluster_state(&stack.sim.cluster);
-    eventually!(40, "the WebSocket client converges", async {
-        client_objects(&ws.state()) == expected
-    });
-    eventually!(40, "the polling client converges", async {
-        client_objects(&poll.state()) == expected
-    });
-    let ws_state = ws.state();
-    let poll_state = poll.stop().await;
-    assert_clean(&ws_state, "ws");
-    assert_clean(&poll_state, "poll");
+    let (ws_state, _) = converge_both(&ws, poll, &stack.sim.cluster).await;
     assert_eq!(ws_state.resets, 0, "the replica resumed from its last seq");
     assert!(!ws.is_closed());
     replica

@@ -1,6 +1,7 @@
 //! The whole path: simulated cluster → producer → Redis → two fanout replicas → WS and poll clients.
 
-use crate::support::{assert_clean, churn, client_objects, wait_ready};
+use crate::support::ready_pair;
+use crate::support::{assert_clean, churn, client_objects};
 use kubecast_tests::expected::cluster_state;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::stack::*;
@@ -12,9 +13,7 @@ async fn ws_and_polling_clients_on_two_replicas_end_with_the_clusters_objects() 
     init_logging();
     let stack = Stack::start("path", 7, 2).await;
     let sim = &stack.sim;
-    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
-    wait_ready(&a).await;
-    wait_ready(&b).await;
+    let (a, b) = ready_pair(&stack).await;
 
     let ws = WsClient::connect(&a, "", true).await.expect("ws connect");
     let poll = PollClient::start(&b, "", true);

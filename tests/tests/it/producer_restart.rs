@@ -1,14 +1,14 @@
 //! A producer killed mid-churn and restarted: no seq regression, no duplicate, no epoch change
 //! (Redis is intact), and every client converges on the cluster's state.
 
-use crate::support::{assert_clean, client_objects, wait_ready};
+use crate::support::converge_both;
+use crate::support::ready_pair;
 use kubecast_shared::Seq;
 use kubecast_shared::log::EventLog;
-use kubecast_tests::expected::cluster_state;
+use kubecast_tests::init_logging;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::stack::Stack;
 use kubecast_tests::ws_client::WsClient;
-use kubecast_tests::{eventually, init_logging};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -31,9 +31,7 @@ fn background_churn(
 async fn a_producer_killed_mid_churn_and_restarted_loses_nothing_and_keeps_the_epoch() {
     init_logging();
     let mut stack = Stack::start("restart", 13, 2).await;
-    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
-    wait_ready(&a).await;
-    wait_ready(&b).await;
+    let (a, b) = ready_pair(&stack).await;
     let ws = WsClient::connect(&a, "", true).await.expect("connect");
     let poll = PollClient::start(&b, "", true);
     let (stop_churn, churn) = background_churn(stack.sim.cluster.clone());
@@ -55,17 +53,7 @@ async fn a_producer_killed_mid_churn_and_restarted_loses_nothing_and_keeps_the_e
     stop_churn.cancel();
     churn.await.expect("churn task");
 
-    let expected = cluster_state(&stack.sim.cluster);
-    eventually!(30, "the WebSocket client converges", async {
-        client_objects(&ws.state()) == expected
-    });
-    eventually!(30, "the polling client converges", async {
-        client_objects(&poll.state()) == expected
-    });
-    let ws_state = ws.state();
-    let poll_state = poll.stop().await;
-    assert_clean(&ws_state, "ws");
-    assert_clean(&poll_state, "poll");
+    let (ws_state, _) = converge_both(&ws, poll, &stack.sim.cluster).await;
     assert_eq!(
         ws_state.resets, 0,
         "no reset: the restarted producer continued the same log"

@@ -2,24 +2,22 @@
 //! and retries, replicas reconnect, sockets stay open, and no client sees a gap, a duplicate, a
 //! reset or an epoch change.
 
-use crate::support::{assert_clean, client_objects, wait_ready};
+use crate::support::converge_both;
+use crate::support::ready_pair;
 use kubecast_shared::Seq;
 use kubecast_shared::log::EventLog;
-use kubecast_tests::expected::cluster_state;
+use kubecast_tests::init_logging;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::redis::TestRedis;
 use kubecast_tests::stack::Stack;
 use kubecast_tests::ws_client::WsClient;
-use kubecast_tests::{eventually, init_logging};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_with_its_data_during_churn_leaves_no_gap() {
     init_logging();
     let mut stack = Stack::start_on(TestRedis::persistent(), "redis-restart", 17, 2).await;
-    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
-    wait_ready(&a).await;
-    wait_ready(&b).await;
+    let (a, b) = ready_pair(&stack).await;
     let ws = WsClient::connect(&a, "", true).await.expect("connect");
     let poll = PollClient::start(&b, "", true);
     let cluster = stack.sim.cluster.clone();
@@ -37,17 +35,7 @@ async fn redis_restarted_with_its_data_during_churn_leaves_no_gap() {
     stack.redis.process().start_again();
     churn.await.expect("churn");
 
-    let expected = cluster_state(&stack.sim.cluster);
-    eventually!(40, "the WebSocket client converges", async {
-        client_objects(&ws.state()) == expected
-    });
-    eventually!(40, "the polling client converges", async {
-        client_objects(&poll.state()) == expected
-    });
-    let ws_state = ws.state();
-    let poll_state = poll.stop().await;
-    assert_clean(&ws_state, "ws");
-    assert_clean(&poll_state, "poll");
+    let (ws_state, _) = converge_both(&ws, poll, &stack.sim.cluster).await;
     assert_eq!(ws_state.resets, 0, "no reset: the log survived the restart");
     assert_eq!(ws_state.epoch.as_deref(), Some(epoch.as_str()));
     assert!(!ws.is_closed(), "the socket stayed open through the outage");

@@ -1,7 +1,8 @@
 //! A client that disconnects, misses events and resumes with `since` on the other replica gets
 //! every missed event exactly once, and no snapshot.
 
-use crate::support::{assert_clean, churn, client_objects, replica_head, wait_ready};
+use crate::support::ready_pair;
+use crate::support::{assert_clean, churn, client_objects, replica_head};
 use kubecast_tests::expected::cluster_state;
 use kubecast_tests::stack::*;
 use kubecast_tests::ws_client::WsClient;
@@ -12,9 +13,7 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
     init_logging();
     let stack = Stack::start("resume", 11, 2).await;
     let sim = &stack.sim;
-    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
-    wait_ready(&a).await;
-    wait_ready(&b).await;
+    let (a, b) = ready_pair(&stack).await;
 
     let ws = WsClient::connect(&a, "", true).await.expect("connect to a");
     churn(&sim.cluster, 20).await;
@@ -74,9 +73,7 @@ async fn a_filtered_client_resumes_on_the_other_replica_with_only_its_namespace(
     init_logging();
     let stack = Stack::start("resume-filtered", 12, 2).await;
     let sim = &stack.sim;
-    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
-    wait_ready(&a).await;
-    wait_ready(&b).await;
+    let (a, b) = ready_pair(&stack).await;
 
     let ws = WsClient::connect(&a, "ns=shop", false)
         .await

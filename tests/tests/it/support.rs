@@ -44,3 +44,33 @@ pub fn assert_clean(state: &ClientState, who: &str) {
     assert_eq!(state.duplicates, 0, "{who}: duplicated events");
     assert_eq!(state.gaps, 0, "{who}: gaps in the event sequence");
 }
+
+/// Waits (40 s at most each) until the WebSocket and the polling client both hold exactly the
+/// cluster's objects, stops the poller, and checks neither saw a gap or a duplicate; returns
+/// both final states.
+pub async fn converge_both(
+    ws: &kubecast_tests::ws_client::WsClient,
+    poll: kubecast_tests::poll_client::PollClient,
+    cluster: &kubecast_sim::SimCluster,
+) -> (ClientState, ClientState) {
+    let expected = kubecast_tests::expected::cluster_state(cluster);
+    kubecast_tests::eventually!(40, "the WebSocket client converges", async {
+        client_objects(&ws.state()) == expected
+    });
+    kubecast_tests::eventually!(40, "the polling client converges", async {
+        client_objects(&poll.state()) == expected
+    });
+    let ws_state = ws.state();
+    let poll_state = poll.stop().await;
+    assert_clean(&ws_state, "ws");
+    assert_clean(&poll_state, "poll");
+    (ws_state, poll_state)
+}
+
+/// The addresses of the stack's two replicas, once both answer `/readyz`.
+pub async fn ready_pair(stack: &kubecast_tests::stack::Stack) -> (String, String) {
+    let (a, b) = (stack.addr(0).to_string(), stack.addr(1).to_string());
+    wait_ready(&a).await;
+    wait_ready(&b).await;
+    (a, b)
+}

@@ -5,8 +5,7 @@
 //! per live frame (not per event or per delivery).
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -192,17 +191,5 @@ pub fn registry(metrics: &FanoutMetrics) -> Registry {
 
 /// `GET /metrics`: the text exposition.
 pub async fn serve_metrics(State(registry): State<Arc<Registry>>) -> Response {
-    let mut body = String::new();
-    match prometheus_client::encoding::text::encode(&mut body, &registry) {
-        Ok(()) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            body,
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+    kubecast_shared::metrics::exposition(&registry)
 }

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod keys;
 pub mod log;
+pub mod metrics;
 pub mod protocol;
 pub mod shutdown;
 pub mod telemetry;

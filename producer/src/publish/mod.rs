@@ -141,6 +141,10 @@ impl<L: EventLog> Publisher<L> {
     /// Publishes the changes of every key in `pending` and clears it, one flight after the
     /// other. On error `pending` keeps the keys still to publish (after a new epoch: every key),
     /// so the caller retries with it.
+    ///
+    /// The sequential form of what the driver does with the same steps (`prepare`, `plan`,
+    /// `launch`, `land`) while it keeps taking input; the unit tests drive the steps through it.
+    #[cfg(test)]
     pub async fn publish(
         &mut self,
         index: &mut Index,

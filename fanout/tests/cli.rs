@@ -49,3 +49,9 @@ fn bad_authentication_settings_are_refused_at_start() {
     ]);
     assert!(stderr.contains("give one of"), "{stderr}");
 }
+
+#[test]
+fn a_malformed_trusted_proxy_is_refused_at_parse_time() {
+    let stderr = refused(&["--trusted-proxies", "10.0.0.0/99"]);
+    assert!(stderr.contains("10.0.0.0/99"), "{stderr}");
+}

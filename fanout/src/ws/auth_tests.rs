@@ -280,3 +280,31 @@ async fn expiry_closes_a_live_socket_unless_the_token_is_refreshed() {
         Ok(other) => panic!("the refreshed socket should stay open, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_bad_refresh_keeps_the_old_grant_and_a_narrower_one_closes_with_4403() {
+    let (_fx, addr) = secured().await;
+    let mut ws = ws(
+        addr,
+        &format!("ns=web&token={}", token(json!("*"), 600)),
+        None,
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    assert_eq!(next_json(&mut ws).await["type"], "snapshot");
+    let garbage = json!({"type": "auth", "token": "garbage"}).to_string();
+    ws.send(Message::Text(garbage.into())).await.expect("send");
+    let refused = next_json(&mut ws).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("unauthenticated"))
+    );
+    ws.send(Message::Text(r#"{"type":"ping"}"#.into()))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut ws).await["type"], "pong", "still connected");
+    let narrower = json!({"type": "auth", "token": token(json!(["shop"]), 600)}).to_string();
+    ws.send(Message::Text(narrower.into())).await.expect("send");
+    let (_, code) = until_close(&mut ws, Duration::from_secs(5)).await;
+    assert_eq!(code, Some(crate::ws::CLOSE_FORBIDDEN));
+}

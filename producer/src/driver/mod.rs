@@ -184,12 +184,13 @@ impl<L: EventLog> State<L> {
         (self.role.is_leader_at(now) && !refused).then_some(fence)
     }
 
-    /// Stops publishing: forgets the publisher, its plan and its flight (a flight still in the
-    /// air carries our old fence, so a later leader's log refuses or includes it).
+    /// Stops publishing: forgets the publisher and its plan. A flight still in the air is left
+    /// to land (it carries our old fence, so a newer leader's log refuses it) and its outcome is
+    /// only counted; nothing is opened again before it has landed, so a later open reads a log
+    /// that already includes or refused it.
     fn stop_publishing(&mut self) {
         self.publisher = None;
         self.outbox = Outbox::default();
-        self.ground();
     }
 
     /// Aborts the flight in the air, if any (its outcome is settled by the next open).
@@ -360,6 +361,9 @@ impl<L: EventLog> State<L> {
         // Without a publisher (leadership changed while it flew) the next open diffs every key
         // against the log, which includes the batch if it landed.
         let Some(publisher) = self.publisher.as_mut() else {
+            if landed.failed() {
+                self.stats.log_failures.inc();
+            }
             return Ok(());
         };
         let fence = publisher.fence();

@@ -30,6 +30,13 @@ pub struct Landed {
     pub(super) took: Duration,
 }
 
+impl Landed {
+    /// Whether the log did not accept the batch (or its outcome is unknown).
+    pub fn failed(&self) -> bool {
+        self.outcome.is_err()
+    }
+}
+
 impl<L: EventLog> Flight<L> {
     /// Encodes the batch and appends it (after the test pause hook, if any).
     pub async fn fly(self) -> Landed {

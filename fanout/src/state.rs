@@ -8,7 +8,8 @@
 //! - `generation` increases on every resync (start-up, epoch change, gap); events published under
 //!   one generation never continue a view of another.
 
-use axum::extract::ws::Utf8Bytes;
+use crate::ws::socket::frame;
+use bytes::Bytes;
 use kubecast_shared::log::SnapshotRead;
 use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Op, Seq, StoredEvent};
@@ -40,15 +41,20 @@ pub struct Batch {
     /// [`Shared::published_bytes`] once this batch was published: a session that has handled
     /// this batch is `published_bytes() - bytes_end` bytes behind.
     pub bytes_end: u64,
-    /// The unfiltered `events` frame, encoded once by the first session that needs it.
-    frame: OnceLock<Utf8Bytes>,
+    /// The unfiltered `events` frame, a whole WebSocket frame encoded once by the first session
+    /// that needs it and written as is by every other.
+    frame: OnceLock<Bytes>,
 }
 
 impl Batch {
     /// The `events` frame of the whole batch, shared by every unfiltered session.
-    pub fn frame(&self) -> &Utf8Bytes {
-        self.frame
-            .get_or_init(|| frames::events(&self.epoch, self.events.iter().map(|e| &e.raw)).into())
+    pub fn frame(&self) -> &Bytes {
+        self.frame.get_or_init(|| {
+            frame::text(&frames::events(
+                &self.epoch,
+                self.events.iter().map(|e| &e.raw),
+            ))
+        })
     }
 
     /// Encoded size of the batch's events.
@@ -307,11 +313,8 @@ mod tests {
             panic!("a live batch");
         };
         let expected = frames::events(&Epoch("e".into()), events.iter().map(|e| &e.raw));
-        assert_eq!(batch.frame().as_str(), expected);
-        assert!(
-            std::ptr::eq(batch.frame().as_str(), batch.frame().as_str()),
-            "built once"
-        );
+        assert_eq!(batch.frame(), &frame::text(&expected));
+        assert_eq!(batch.frame().as_ptr(), batch.frame().as_ptr(), "built once");
         assert_eq!((batch.bytes_end, shared.published_bytes()), (size, size));
     }
 

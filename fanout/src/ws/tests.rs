@@ -285,25 +285,27 @@ async fn shutdown_closes_every_socket_with_1001() {
 
 type Gated = (
     tokio::sync::watch::Sender<bool>,
-    tokio::sync::mpsc::UnboundedReceiver<axum::extract::ws::Message>,
+    tokio::sync::mpsc::UnboundedReceiver<Message>,
     tokio::task::JoinHandle<()>,
 );
 
-/// A session driven without a socket: its sink blocks while the gate is closed (a client that
-/// stopped reading), and what it sends is collected.
+/// A session on an in-memory stream of 1 KiB whose client reads only while the gate is open (a
+/// client that stopped reading when it is closed); what the client receives is collected.
 async fn gated_session(fx: &Fixture) -> Gated {
-    use axum::extract::ws::Message as AxumMessage;
-    let (gate, gate_rx) = tokio::sync::watch::channel(true);
-    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<AxumMessage>();
-    let sink = Box::pin(futures::sink::unfold(
-        (out_tx, gate_rx),
-        |(tx, mut gate), msg: AxumMessage| async move {
-            let _ = gate.wait_for(|open| *open).await;
-            let _ = tx.send(msg);
-            Ok::<_, std::convert::Infallible>((tx, gate))
-        },
-    ));
-    let stream = futures::stream::pending::<Result<AxumMessage, std::convert::Infallible>>();
+    use tokio_tungstenite::tungstenite::protocol::Role;
+    let (gate, mut gate_rx) = tokio::sync::watch::channel(true);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let (server_io, client_io) = tokio::io::duplex(1024);
+    let mut client =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+    tokio::spawn(async move {
+        while gate_rx.wait_for(|open| *open).await.is_ok() {
+            match client.next().await {
+                Some(Ok(msg)) => drop(out_tx.send(msg)),
+                _ => break,
+            }
+        }
+    });
     let params = crate::http::query::Params {
         since: None,
         epoch: None,
@@ -314,19 +316,18 @@ async fn gated_session(fx: &Fixture) -> Gated {
     };
     let grant = crate::auth::Grant::everything();
     let session = super::Session::new(fx.app.clone(), params, grant).expect("admitted");
-    let session = tokio::spawn(session.run(sink, stream));
+    let socket = super::socket::WsSocket::new(server_io, super::MAX_CLIENT_MESSAGE, &[]);
+    let session = tokio::spawn(session.run(socket));
     let first = out_rx.recv().await.expect("hello");
-    assert!(matches!(first, AxumMessage::Text(ref t) if t.as_str().contains("hello")));
+    assert!(matches!(first, Message::Text(ref t) if t.as_str().contains("hello")));
     (gate, out_rx, session)
 }
 
-fn close_code(
-    out_rx: &mut tokio::sync::mpsc::UnboundedReceiver<axum::extract::ws::Message>,
-) -> Option<u16> {
+fn close_code(out_rx: &mut tokio::sync::mpsc::UnboundedReceiver<Message>) -> Option<u16> {
     let mut close = None;
     while let Ok(msg) = out_rx.try_recv() {
-        if let axum::extract::ws::Message::Close(frame) = msg {
-            close = frame.map(|f| f.code);
+        if let Message::Close(frame) = msg {
+            close = frame.map(|f| u16::from(f.code));
         }
     }
     close

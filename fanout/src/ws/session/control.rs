@@ -3,72 +3,69 @@
 
 use super::{CLOSE_FORBIDDEN, CLOSE_POLICY, End, Session, Step, expiry};
 use crate::limits::Admission;
-use axum::extract::ws::Message;
-use futures::Sink;
+use crate::ws::socket::{Incoming, Io, WsSocket, frame};
 use kubecast_shared::Filter;
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::{ClientFrame, frames};
 
 impl<L: EventLog> Session<L> {
-    pub(super) async fn on_client<S: Sink<Message> + Unpin>(
-        &mut self,
-        msg: Message,
-        sink: &mut S,
-    ) -> Step {
+    pub(super) async fn on_client<T: Io>(&mut self, msg: Incoming, ws: &mut WsSocket<T>) -> Step {
         if !self.admission.as_mut().is_none_or(Admission::allow_message) {
             return Err(End::Close(CLOSE_POLICY, "message rate"));
         }
         let text = match msg {
-            Message::Text(text) => text,
-            Message::Binary(_) => {
+            Incoming::Text(text) => text,
+            Incoming::Binary => {
                 return self
                     .send(
-                        sink,
+                        ws,
                         frames::error("bad_message", "binary messages are not supported"),
                     )
                     .await;
             }
-            Message::Close(_) => return Err(End::ClientGone),
-            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+            Incoming::Close(_) => return Err(End::ClientGone),
+            Incoming::Ping(payload) => {
+                return self
+                    .watched(ws.send(frame::encode(frame::OP_PONG, &payload)))
+                    .await;
+            }
+            Incoming::Pong => return Ok(()),
         };
-        match ClientFrame::parse(text.as_str()) {
-            Ok(ClientFrame::Ping) => self.send(sink, frames::pong()).await,
-            Ok(ClientFrame::GetSnapshot) => self.send_snapshot(sink).await,
+        match ClientFrame::parse(&text) {
+            Ok(ClientFrame::Ping) => self.send(ws, frames::pong()).await,
+            Ok(ClientFrame::GetSnapshot) => self.send_snapshot(ws).await,
             Ok(ClientFrame::Subscribe { ns, kinds }) => match Filter::from_vecs(ns, kinds) {
                 Ok(requested) => match self.grant.restrict(&requested) {
                     Ok(filter) => {
                         self.requested = requested;
                         self.filter = filter;
-                        self.send_snapshot(sink).await
+                        self.send_snapshot(ws).await
                     }
                     Err(e) => {
-                        self.send(sink, frames::error("forbidden", &e.to_string()))
+                        self.send(ws, frames::error("forbidden", &e.to_string()))
                             .await
                     }
                 },
-                Err(message) => self.send(sink, frames::error("bad_filter", &message)).await,
+                Err(message) => self.send(ws, frames::error("bad_filter", &message)).await,
             },
-            Ok(ClientFrame::Auth { token }) => self.reauthenticate(&token, sink).await,
-            Err(message) => {
-                self.send(sink, frames::error("bad_message", &message))
-                    .await
-            }
+            Ok(ClientFrame::Auth { token }) => self.reauthenticate(&token, ws).await,
+            Err(message) => self.send(ws, frames::error("bad_message", &message)).await,
         }
     }
 
     /// Replaces the grant with `token`'s. A bad token leaves the current grant (and its expiry)
     /// in place; a grant that no longer covers the requested filter closes with 4403; a grant
     /// that changes what the client sees is followed by a snapshot.
-    pub(super) async fn reauthenticate<S: Sink<Message> + Unpin>(
+    pub(super) async fn reauthenticate<T: Io>(
         &mut self,
         token: &str,
-        sink: &mut S,
+        ws: &mut WsSocket<T>,
     ) -> Step {
         let grant = match self.app.config.auth.authenticate(Some(token)) {
             Ok(grant) => grant,
             Err(e) => {
                 return self
-                    .send(sink, frames::error(e.reason(), &e.to_string()))
+                    .send(ws, frames::error(e.reason(), &e.to_string()))
                     .await;
             }
         };
@@ -82,7 +79,7 @@ impl<L: EventLog> Session<L> {
         self.grant = grant;
         if filter != self.filter {
             self.filter = filter;
-            return self.send_snapshot(sink).await;
+            return self.send_snapshot(ws).await;
         }
         Ok(())
     }

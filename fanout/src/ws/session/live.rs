@@ -3,9 +3,8 @@
 
 use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, MAX_FRAME_BYTES, Session, Step};
 use crate::state::{Batch, Live};
-use axum::extract::ws::Message;
+use crate::ws::socket::{Io, WsSocket};
 use bytes::Bytes;
-use futures::Sink;
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use tokio::sync::broadcast::{self, error::TryRecvError};
@@ -20,11 +19,11 @@ impl<L: EventLog> Session<L> {
     /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
     /// `position` when nothing matched, so filtered clients still advance. An unfiltered client
     /// that is up to date gets the batch's shared frame (encoded once for every session).
-    pub(super) async fn on_live<S: Sink<Message> + Unpin>(
+    pub(super) async fn on_live<T: Io>(
         &mut self,
         first: Live,
         rx: &mut broadcast::Receiver<Live>,
-        sink: &mut S,
+        ws: &mut WsSocket<T>,
     ) -> Step {
         let mut batches = vec![first];
         while batches.len() < MAX_BATCHES_PER_FRAME {
@@ -46,7 +45,7 @@ impl<L: EventLog> Session<L> {
             self.last = last;
             self.check_backlog()?;
             let frames: Vec<_> = shared.iter().map(|b| b.frame().clone()).collect();
-            self.send_frames(sink, &frames).await?;
+            self.send_frames(ws, &frames).await?;
             self.app.metrics.fresh(ts);
             return Ok(());
         }
@@ -70,9 +69,8 @@ impl<L: EventLog> Session<L> {
                 .and_then(|b| b.events.iter().find(|e| e.seq() > self.last))
                 .is_some_and(|e| e.seq() != self.last.next());
             if generation > self.generation || gap {
-                self.flush(sink, &mut out).await?;
-                self.resync(sink, if gap { "gap" } else { "resync" })
-                    .await?;
+                self.flush(ws, &mut out).await?;
+                self.resync(ws, if gap { "gap" } else { "resync" }).await?;
                 continue;
             }
             for ev in batch.iter().flat_map(|b| b.events.iter()) {
@@ -85,7 +83,7 @@ impl<L: EventLog> Session<L> {
                     newest_ts = ev.head.ts;
                     out_bytes += ev.raw.len() + 1;
                     if out_bytes >= MAX_FRAME_BYTES {
-                        self.flush(sink, &mut out).await?;
+                        self.flush(ws, &mut out).await?;
                         out_bytes = 0;
                     }
                 }
@@ -93,11 +91,11 @@ impl<L: EventLog> Session<L> {
         }
         self.check_backlog()?;
         if !out.is_empty() {
-            self.flush(sink, &mut out).await?;
+            self.flush(ws, &mut out).await?;
             self.app.metrics.fresh(newest_ts);
             Ok(())
         } else if self.last > start {
-            self.send(sink, frames::position(&self.epoch, self.last))
+            self.send(ws, frames::position(&self.epoch, self.last))
                 .await
         } else {
             Ok(())
@@ -142,16 +140,12 @@ impl<L: EventLog> Session<L> {
         Ok(())
     }
 
-    pub(super) async fn flush<S: Sink<Message> + Unpin>(
-        &self,
-        sink: &mut S,
-        out: &mut Vec<Bytes>,
-    ) -> Step {
+    pub(super) async fn flush<T: Io>(&self, ws: &mut WsSocket<T>, out: &mut Vec<Bytes>) -> Step {
         if out.is_empty() {
             return Ok(());
         }
         let frame = frames::events(&self.epoch, out.iter());
         out.clear();
-        self.send(sink, frame).await
+        self.send(ws, frame).await
     }
 }

@@ -1,4 +1,5 @@
-//! One WebSocket session (DESIGN §3), generic over the socket's `Sink`/`Stream` halves.
+//! One WebSocket session (DESIGN §3) on a [`WsSocket`], generic over its byte stream (tests
+//! drive sessions over in-memory streams).
 //!
 //! Invariants:
 //! - the session subscribes to live changes before it reads anything, so catch-up (ring, log or
@@ -8,14 +9,14 @@
 //! - a resync of the view (new generation) always reaches the client as `reset` + snapshot;
 //! - a client that cannot keep up is closed with 4008, never skipped; shutdown closes with 1001.
 
+use super::socket::Io;
+use super::socket::{self, WsSocket, frame};
 use crate::auth::{AuthError, Grant};
 use crate::cursor::{Page, PageRequest, read_page};
 use crate::http::query::Params;
 use crate::http::{AppState, filtered_snapshot};
 use crate::limits::Admission;
-use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
-use futures::{Sink, SinkExt, Stream, StreamExt};
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Filter, Seq};
@@ -44,12 +45,14 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close reason of a client that stopped answering pings (a half-open connection).
 const PING_TIMEOUT: &str = "ping timeout";
 /// Largest frame body a session builds (snapshot parts, merged backlogs; a single stored batch
-/// may exceed it). tungstenite keeps its write buffer at the largest frame a socket ever sent,
-/// so this bounds what every connection holds after its snapshot.
+/// may exceed it): bounds what a session holds while a send is blocked, and lets a client start
+/// on a large snapshot before all of it is encoded.
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 const REPLAY_PAGE: usize = 1000;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BATCHES_PER_FRAME: usize = 64;
+/// A WebSocket ping with no payload (the server's keep-alive probe).
+const PING: &[u8] = &[0x80 | frame::OP_PING, 0];
 
 /// Why a session ends.
 enum End {
@@ -112,16 +115,11 @@ impl<L: EventLog> Session<L> {
     }
 
     /// Runs until the client leaves, is too slow, or the server shuts down.
-    pub async fn run<S, R, E>(mut self, mut sink: S, mut stream: R)
-    where
-        S: Sink<Message> + Unpin,
-        R: Stream<Item = Result<Message, E>> + Unpin,
-        E: std::fmt::Display,
-    {
+    pub async fn run<T: Io>(mut self, mut ws: WsSocket<T>) {
         let metrics = self.app.metrics.clone();
         metrics.connections.inc();
         metrics.connections_opened.inc();
-        let end = match self.drive(&mut sink, &mut stream).await {
+        let end = match self.drive(&mut ws).await {
             Ok(()) => End::ClientGone,
             Err(end) => end,
         };
@@ -131,30 +129,18 @@ impl<L: EventLog> Session<L> {
             End::Close(_, PING_TIMEOUT) => "ping_timeout",
             End::Close(code, _) => close_reason(*code),
         });
-        if let End::Close(code, reason) = end {
-            tracing::debug!(code, reason, "closing websocket");
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            let sent = tokio::time::timeout(
-                Duration::from_secs(1),
-                sink.send(Message::Close(Some(frame))),
-            )
-            .await;
-            if matches!(sent, Ok(Ok(()))) {
-                await_close_reply(&mut stream).await;
+        match end {
+            End::Close(code, reason) => {
+                tracing::debug!(code, reason, "closing websocket");
+                ws.close(code, reason).await;
             }
+            // Answer a client's close frame; a connection that just ended has nobody to tell.
+            End::ClientGone if ws.peer_closed() => ws.close(1000, "").await,
+            End::ClientGone => {}
         }
-        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
     }
 
-    async fn drive<S, R, E>(&mut self, sink: &mut S, stream: &mut R) -> Step
-    where
-        S: Sink<Message> + Unpin,
-        R: Stream<Item = Result<Message, E>> + Unpin,
-        E: std::fmt::Display,
-    {
+    async fn drive<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
         let mut rx = self.app.shared.subscribe();
         self.consumed = self.app.shared.published_bytes();
         let head = {
@@ -169,13 +155,13 @@ impl<L: EventLog> Session<L> {
         let config = self.app.config.clone();
         let heartbeat_ms = config.heartbeat.as_millis() as u64;
         self.send(
-            sink,
+            ws,
             frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms),
         )
         .await?;
         // Everything but the idle wait is boxed: an idle session then holds only its wait
         // state, a few hundred bytes (19,000 sessions per replica).
-        Box::pin(self.join(sink)).await?;
+        Box::pin(self.join(ws)).await?;
         let start = tokio::time::Instant::now() + config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -203,22 +189,23 @@ impl<L: EventLog> Session<L> {
                         _ => End::Close(CLOSE_UNAUTHENTICATED, "token expired"),
                     });
                 }
-                msg = stream.next() => match msg {
-                    Some(Ok(msg)) => {
+                msg = ws.recv() => match msg {
+                    Ok(msg) => {
                         self.heard = tokio::time::Instant::now();
-                        Box::pin(self.on_client(msg, sink)).await?;
+                        Box::pin(self.on_client(msg, ws)).await?;
                     }
-                    Some(Err(e)) if e.to_string().contains("too long") => {
-                        return Err(End::Close(CLOSE_TOO_BIG, "message too big"));
+                    Err(socket::RecvError::Protocol(error)) => {
+                        tracing::debug!(%error, "websocket protocol error");
+                        return Err(End::Close(error.close_code(), protocol_reason(error)));
                     }
-                    None | Some(Err(_)) => return Err(End::ClientGone),
+                    Err(socket::RecvError::Eof | socket::RecvError::Io(_)) => return Err(End::ClientGone),
                 },
                 live = rx.recv() => match live {
-                    Ok(live) => Box::pin(self.on_live(live, &mut rx, sink)).await?,
+                    Ok(live) => Box::pin(self.on_live(live, &mut rx, ws)).await?,
                     Err(RecvError::Lagged(_)) => return Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
                     Err(RecvError::Closed) => return Err(End::Close(CLOSE_DRAINING, "draining")),
                 },
-                _ = heartbeat.tick() => Box::pin(self.on_heartbeat(sink)).await?,
+                _ = heartbeat.tick() => Box::pin(self.on_heartbeat(ws)).await?,
             }
         }
     }
@@ -226,17 +213,17 @@ impl<L: EventLog> Session<L> {
     /// Every heartbeat: a `position` frame; every `ping_interval` a WebSocket ping. A client not
     /// heard from (any message, pongs included) for `ping_interval + ping_timeout` is gone
     /// without having said so (a half-open connection): close it.
-    async fn on_heartbeat<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+    async fn on_heartbeat<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
         let config = &self.app.config;
         let now = tokio::time::Instant::now();
         if now.duration_since(self.heard) > config.ping_interval + config.ping_timeout {
             return Err(End::Close(CLOSE_DRAINING, PING_TIMEOUT));
         }
-        self.send(sink, frames::position(&self.epoch, self.last))
+        self.send(ws, frames::position(&self.epoch, self.last))
             .await?;
         if now.duration_since(self.pinged) >= config.ping_interval {
             self.pinged = now;
-            self.watched(sink.send(Message::Ping(Bytes::new()))).await?;
+            self.watched(ws.send(Bytes::from_static(PING))).await?;
         }
         Ok(())
     }
@@ -253,7 +240,7 @@ impl<L: EventLog> Session<L> {
 
     /// Catches up once a catch-up slot is free (a reconnect storm queues here instead of
     /// building thousands of snapshots at once); 1013 when none frees up in time.
-    async fn join<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+    async fn join<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
         let limits = self.admission.as_ref().map(|a| a.limits().clone());
         let _slot = match &limits {
             Some(limits) => Some(
@@ -264,14 +251,14 @@ impl<L: EventLog> Session<L> {
             ),
             None => None,
         };
-        self.catch_up(sink).await
+        self.catch_up(ws).await
     }
 
     /// Replays the missed events after `since`, or sends a snapshot (after a reset if `since`
     /// cannot be resumed).
-    async fn catch_up<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+    async fn catch_up<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
         let Some(since) = self.since else {
-            return self.send_snapshot(sink).await;
+            return self.send_snapshot(ws).await;
         };
         let mut cursor = since;
         let mut epoch = self.requested_epoch.clone();
@@ -289,8 +276,8 @@ impl<L: EventLog> Session<L> {
                     return Err(End::Close(CLOSE_TRY_LATER, "log unavailable"));
                 }
                 Ok(Page::Reset { epoch, seq, reason }) => {
-                    self.send(sink, frames::reset(&epoch, seq, reason)).await?;
-                    return self.send_snapshot(sink).await;
+                    self.send(ws, frames::reset(&epoch, seq, reason)).await?;
+                    return self.send_snapshot(ws).await;
                 }
                 Ok(Page::Events {
                     epoch: page_epoch,
@@ -302,7 +289,7 @@ impl<L: EventLog> Session<L> {
                     self.app.metrics.catchup(source.as_str());
                     if !events.is_empty() {
                         self.send(
-                            sink,
+                            ws,
                             frames::events(&page_epoch, events.iter().map(|e| &e.raw)),
                         )
                         .await?;
@@ -324,7 +311,7 @@ impl<L: EventLog> Session<L> {
 
     /// Sends the filtered state at the view's head in parts of at most [`MAX_FRAME_BYTES`]:
     /// the objects first, then the summaries; `last` marks the final part.
-    async fn send_snapshot<S: Sink<Message> + Unpin>(&mut self, sink: &mut S) -> Step {
+    async fn send_snapshot<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
         self.app.metrics.catchup("snapshot");
         let snap = filtered_snapshot(&self.app.shared, &self.filter)
             .ok_or(End::Close(CLOSE_TRY_LATER, "not ready"))?;
@@ -343,13 +330,13 @@ impl<L: EventLog> Session<L> {
         for (i, (objects, summaries)) in parts.into_iter().enumerate() {
             let frame =
                 frames::snapshot(&snap.epoch, snap.seq, objects, summaries, i, i + 1 == count);
-            self.send(sink, frame).await?;
+            self.send(ws, frame).await?;
         }
         Ok(())
     }
 
     /// The view was rebuilt: `reset` + snapshot.
-    async fn resync<S: Sink<Message> + Unpin>(&mut self, sink: &mut S, reason: &str) -> Step {
+    async fn resync<T: Io>(&mut self, ws: &mut WsSocket<T>, reason: &str) -> Step {
         let (epoch, seq) = {
             let view = self.app.shared.read();
             (
@@ -357,26 +344,9 @@ impl<L: EventLog> Session<L> {
                 view.head(),
             )
         };
-        self.send(sink, frames::reset(&epoch, seq, reason)).await?;
-        self.send_snapshot(sink).await
+        self.send(ws, frames::reset(&epoch, seq, reason)).await?;
+        self.send_snapshot(ws).await
     }
-}
-
-/// The closing handshake: reads (and discards) what the client still sends until its close
-/// frame, for at most a second. Closing the socket with unread data would make the kernel reset
-/// the connection, and the client could lose our close frame (and its code) with it.
-pub(crate) async fn await_close_reply<R, E>(stream: &mut R)
-where
-    R: Stream<Item = Result<Message, E>> + Unpin,
-{
-    let drain = async {
-        while let Some(Ok(msg)) = stream.next().await {
-            if let Message::Close(_) = msg {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 /// `items` in consecutive runs of at most `max` encoded bytes (at least one item each).
@@ -399,6 +369,15 @@ fn by_size(items: &[Bytes], max: usize) -> impl Iterator<Item = &[Bytes]> {
         rest = tail;
         Some(part)
     })
+}
+
+/// The close reason for a client's protocol error.
+fn protocol_reason(error: frame::ProtocolError) -> &'static str {
+    match error.close_code() {
+        CLOSE_TOO_BIG => "message too big",
+        1007 => "invalid utf-8",
+        _ => "protocol error",
+    }
 }
 
 /// The metrics label of a close code.

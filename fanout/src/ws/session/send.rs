@@ -1,8 +1,8 @@
 //! Sending frames: bounded by [`SEND_TIMEOUT`] and by the client's backlog while blocked.
 
 use super::{CLOSE_TOO_SLOW, End, SEND_TIMEOUT, Session, Step};
-use axum::extract::ws::{Message, Utf8Bytes};
-use futures::{Sink, SinkExt};
+use crate::ws::socket::{Io, WsSocket, frame};
+use bytes::Bytes;
 use kubecast_shared::log::EventLog;
 use std::task::Poll;
 use std::time::Duration;
@@ -11,35 +11,15 @@ use std::time::Duration;
 const BACKLOG_CHECK: Duration = Duration::from_millis(100);
 
 impl<L: EventLog> Session<L> {
-    pub(super) async fn send<S: Sink<Message> + Unpin>(&self, sink: &mut S, text: String) -> Step {
-        self.send_frame(sink, text.into()).await
-    }
-
     /// Sends one text frame. A client that does not take it within [`SEND_TIMEOUT`], or that
     /// falls more than `max_backlog` bytes behind the live stream meanwhile, is closed with 4008.
-    pub(super) async fn send_frame<S: Sink<Message> + Unpin>(
-        &self,
-        sink: &mut S,
-        text: Utf8Bytes,
-    ) -> Step {
-        self.send_frames(sink, std::slice::from_ref(&text)).await
+    pub(super) async fn send<T: Io>(&self, ws: &mut WsSocket<T>, text: String) -> Step {
+        self.send_frames(ws, &[frame::text(&text)]).await
     }
 
-    /// Sends `frames` back to back with one flush at the end, each bounded as in
-    /// [`send_frame`](Self::send_frame).
-    pub(super) async fn send_frames<S: Sink<Message> + Unpin>(
-        &self,
-        sink: &mut S,
-        frames: &[Utf8Bytes],
-    ) -> Step {
-        let Some((last, first)) = frames.split_last() else {
-            return Ok(());
-        };
-        for frame in first {
-            self.watched(sink.feed(Message::Text(frame.clone())))
-                .await?;
-        }
-        self.watched(sink.send(Message::Text(last.clone()))).await?;
+    /// Sends whole encoded frames back to back, each bounded as in [`send`](Self::send).
+    pub(super) async fn send_frames<T: Io>(&self, ws: &mut WsSocket<T>, frames: &[Bytes]) -> Step {
+        self.watched(ws.send_all(frames)).await?;
         for frame in frames {
             self.app.metrics.sent(frame.len());
         }

@@ -4,11 +4,12 @@
 mod session;
 pub mod socket;
 
+use crate::auth::Grant;
 use crate::auth::{AuthError, bearer_token};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::query::{Params, RawQuery};
-use crate::limits::{PeerAddr, Refusal, client_ip};
+use crate::limits::{Admission, PeerAddr, Refusal, client_ip};
 use crate::metrics::FanoutMetrics;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -61,23 +62,50 @@ pub async fn upgrade<L: EventLog>(
     );
     let counted = app.limits.admit(ip);
     let tracker = app.sessions.clone();
+    let start = Start::new(app, params, admitted, counted);
     Ok(ws.on_upgrade(MAX_CLIENT_MESSAGE, move |socket| {
-        tracker.track_future(async move {
-            let metrics = app.metrics.clone();
-            let admission = match counted {
-                Ok(admission) => admission,
-                Err(over) => return turn_away(socket, over, &metrics).await,
-            };
-            match admitted.and_then(|grant| Session::new(app, params, grant)) {
-                Ok(session) => session.with_admission(admission).run(socket).await,
-                Err(refused) => refuse(socket, &refused, &metrics).await,
-            }
-        })
+        tracker.track_future(start.run(socket))
     }))
 }
 
+/// What an upgraded connection gets: a session, or the reason it is turned away. Decided before
+/// the upgrade and kept behind pointers, so the task that waits for the upgrade (and then runs
+/// the session) stays small: it is held for the life of every connection.
+enum Start<L> {
+    Session(Box<Session<L>>),
+    TurnAway(Refusal, FanoutMetrics),
+    Refuse(Box<AuthError>, FanoutMetrics),
+}
+
+impl<L: EventLog> Start<L> {
+    fn new(
+        app: AppState<L>,
+        params: Params,
+        admitted: Result<Grant, AuthError>,
+        counted: Result<Admission, Refusal>,
+    ) -> Self {
+        let metrics = app.metrics.clone();
+        let admission = match counted {
+            Ok(admission) => admission,
+            Err(over) => return Self::TurnAway(over, metrics),
+        };
+        match admitted.and_then(|grant| Session::new(app, params, grant)) {
+            Ok(session) => Self::Session(Box::new(session.with_admission(admission))),
+            Err(refused) => Self::Refuse(Box::new(refused), metrics),
+        }
+    }
+
+    async fn run<T: Io>(self, socket: Box<WsSocket<T>>) {
+        match self {
+            Self::Session(session) => session.run(socket).await,
+            Self::TurnAway(over, metrics) => turn_away(socket, over, &metrics).await,
+            Self::Refuse(refused, metrics) => refuse(socket, &refused, &metrics).await,
+        }
+    }
+}
+
 /// Tells a client why it is not let in (`error` frame, then close 4401 or 4403).
-async fn refuse<T: Io>(socket: WsSocket<T>, refused: &AuthError, metrics: &FanoutMetrics) {
+async fn refuse<T: Io>(socket: Box<WsSocket<T>>, refused: &AuthError, metrics: &FanoutMetrics) {
     metrics.refuse(refused.reason());
     let (code, close) = if refused.is_unauthenticated() {
         (CLOSE_UNAUTHENTICATED, "unauthenticated")
@@ -90,7 +118,7 @@ async fn refuse<T: Io>(socket: WsSocket<T>, refused: &AuthError, metrics: &Fanou
 
 /// Turns a connection away at a limit: 1013 when the replica is full (try again, maybe
 /// elsewhere), 1008 when this address holds too many connections.
-async fn turn_away<T: Io>(socket: WsSocket<T>, over: Refusal, metrics: &FanoutMetrics) {
+async fn turn_away<T: Io>(socket: Box<WsSocket<T>>, over: Refusal, metrics: &FanoutMetrics) {
     let (code, reason, message) = match over {
         Refusal::Full => (CLOSE_TRY_LATER, "full", "the replica is full; retry later"),
         Refusal::PerIp => (
@@ -104,7 +132,7 @@ async fn turn_away<T: Io>(socket: WsSocket<T>, over: Refusal, metrics: &FanoutMe
 }
 
 /// Sends `frame` and a close, bounded in time.
-async fn goodbye<T: Io>(mut socket: WsSocket<T>, frame: String, code: u16, close: &str) {
+async fn goodbye<T: Io>(mut socket: Box<WsSocket<T>>, frame: String, code: u16, close: &str) {
     let said = tokio::time::timeout(
         Duration::from_secs(1),
         socket.send(socket::frame::text(&frame)),

@@ -317,7 +317,7 @@ async fn gated_session(fx: &Fixture) -> Gated {
     let grant = crate::auth::Grant::everything();
     let session = super::Session::new(fx.app.clone(), params, grant).expect("admitted");
     let socket = super::socket::WsSocket::new(server_io, super::MAX_CLIENT_MESSAGE, &[]);
-    let session = tokio::spawn(session.run(socket));
+    let session = tokio::spawn(Box::new(session).run(Box::new(socket)));
     let first = out_rx.recv().await.expect("hello");
     assert!(matches!(first, Message::Text(ref t) if t.as_str().contains("hello")));
     (gate, out_rx, session)

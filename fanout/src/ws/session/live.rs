@@ -1,5 +1,10 @@
 //! Live batches from the tail: the shared frame for up-to-date unfiltered clients, filtered or
 //! merged frames otherwise, resync on a new generation or a gap, and the backlog bound.
+//!
+//! A backlog of several batches is merged into one frame rather than sent as their shared frames
+//! back to back: each frame is its own write (a system call, and on loopback the receiver's work
+//! too), which costs more than the merge (measured: 10k clients × 20 events/s, p50 56 → 110 ms
+//! and 5.5 → 6.1 CPU s per million deliveries with up to 4 shared frames).
 
 use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, MAX_FRAME_BYTES, Session, Step};
 use crate::state::{Batch, Live};
@@ -8,12 +13,6 @@ use bytes::Bytes;
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use tokio::sync::broadcast::{self, error::TryRecvError};
-
-/// Most shared batch frames sent back to back to one client; more are merged into one frame.
-/// One: each frame is its own write (a system call, and on loopback the receiver's work too),
-/// which costs more than merging a backlog (measured: 10k clients × 20 events/s, p50 56 → 110 ms
-/// and 5.5 → 6.1 CPU s per million deliveries with up to 4 frames).
-const MAX_SHARED_FRAMES: usize = 1;
 
 impl<L: EventLog> Session<L> {
     /// Forwards a live batch (plus any already queued behind it) as one `events` frame, or a
@@ -25,7 +24,17 @@ impl<L: EventLog> Session<L> {
         rx: &mut broadcast::Receiver<Live>,
         ws: &mut WsSocket<T>,
     ) -> Step {
-        let mut batches = vec![first];
+        let next = match rx.try_recv() {
+            Ok(next) => Some(next),
+            Err(TryRecvError::Lagged(_)) => return Err(End::Close(CLOSE_TOO_SLOW, "too slow")),
+            Err(_) => None,
+        };
+        if next.is_none()
+            && let Some(batch) = self.in_sync(&first)
+        {
+            return self.send_shared(batch, ws).await;
+        }
+        let mut batches: Vec<Live> = [first].into_iter().chain(next).collect();
         while batches.len() < MAX_BATCHES_PER_FRAME {
             match rx.try_recv() {
                 Ok(live) => batches.push(live),
@@ -33,22 +42,26 @@ impl<L: EventLog> Session<L> {
                 Err(_) => break,
             }
         }
-        if let Some(shared) = self.in_sync(&batches) {
-            let Some(newest) = shared.last() else {
-                return Ok(());
-            };
-            self.consumed = newest.bytes_end;
-            let (last, ts) = newest
-                .events
-                .last()
-                .map_or((self.last, 0), |e| (e.seq(), e.head.ts));
-            self.last = last;
-            self.check_backlog()?;
-            let frames: Vec<_> = shared.iter().map(|b| b.frame().clone()).collect();
-            self.send_frames(ws, &frames).await?;
-            self.app.metrics.fresh(ts);
+        self.merge(batches, ws).await
+    }
+
+    /// Sends a batch's shared frame to a client it is exactly the next thing for.
+    async fn send_shared<T: Io>(&mut self, batch: &Batch, ws: &mut WsSocket<T>) -> Step {
+        self.consumed = batch.bytes_end;
+        let Some(newest) = batch.events.last() else {
             return Ok(());
-        }
+        };
+        self.last = newest.seq();
+        self.check_backlog()?;
+        self.send_frames(ws, std::slice::from_ref(batch.frame()))
+            .await?;
+        self.app.metrics.fresh(newest.head.ts);
+        Ok(())
+    }
+
+    /// Forwards a backlog of batches (or one a filter applies to) as merged `events` frames, with
+    /// a resync on a new generation or a gap.
+    async fn merge<T: Io>(&mut self, batches: Vec<Live>, ws: &mut WsSocket<T>) -> Step {
         let start = self.last;
         let mut out: Vec<Bytes> = Vec::new();
         let mut newest_ts = 0;
@@ -102,27 +115,17 @@ impl<L: EventLog> Session<L> {
         }
     }
 
-    /// The batches, when they are exactly what this client gets next, whole and in order (same
-    /// generation, contiguous from `last`, no filter) and few enough to go out as their shared
-    /// frames back to back; a longer backlog is merged into one frame instead.
-    pub(super) fn in_sync<'a>(&self, batches: &'a [Live]) -> Option<Vec<&'a Batch>> {
-        if !self.filter.is_all() || batches.len() > MAX_SHARED_FRAMES {
+    /// The batch, when it is exactly what this client gets next, whole (same generation,
+    /// contiguous from `last`, no filter).
+    pub(super) fn in_sync<'a>(&self, live: &'a Live) -> Option<&'a Batch> {
+        let Live::Events(batch) = live else {
             return None;
-        }
-        let mut next = self.last.next();
-        let mut out = Vec::with_capacity(batches.len());
-        for live in batches {
-            let Live::Events(batch) = live else {
-                return None;
-            };
-            let first = batch.events.first()?;
-            if batch.generation != self.generation || first.seq() != next {
-                return None;
-            }
-            next = batch.events.last()?.seq().next();
-            out.push(&**batch);
-        }
-        Some(out)
+        };
+        let first = batch.events.first()?;
+        let whole = self.filter.is_all()
+            && batch.generation == self.generation
+            && first.seq() == self.last.next();
+        whole.then_some(&**batch)
     }
 
     /// Closes a client that is more than `max_backlog` bytes of live events behind (it resumes

@@ -115,7 +115,9 @@ impl<L: EventLog> Session<L> {
     }
 
     /// Runs until the client leaves, is too slow, or the server shuts down.
-    pub async fn run<T: Io>(mut self, mut ws: WsSocket<T>) {
+    /// Both arrive boxed: an async fn keeps its arguments for its whole life, so pointers keep
+    /// every idle connection's task small.
+    pub async fn run<T: Io>(mut self: Box<Self>, mut ws: Box<WsSocket<T>>) {
         let metrics = self.app.metrics.clone();
         metrics.connections.inc();
         metrics.connections_opened.inc();
@@ -132,10 +134,10 @@ impl<L: EventLog> Session<L> {
         match end {
             End::Close(code, reason) => {
                 tracing::debug!(code, reason, "closing websocket");
-                ws.close(code, reason).await;
+                Box::pin(ws.close(code, reason)).await;
             }
             // Answer a client's close frame; a connection that just ended has nobody to tell.
-            End::ClientGone if ws.peer_closed() => ws.close(1000, "").await,
+            End::ClientGone if ws.peer_closed() => Box::pin(ws.close(1000, "")).await,
             End::ClientGone => {}
         }
     }
@@ -153,19 +155,16 @@ impl<L: EventLog> Session<L> {
             view.head()
         };
         let config = self.app.config.clone();
-        let heartbeat_ms = config.heartbeat.as_millis() as u64;
-        self.send(
-            ws,
-            frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms),
-        )
-        .await?;
         // Everything but the idle wait is boxed: an idle session then holds only its wait
         // state, a few hundred bytes (19,000 sessions per replica).
-        Box::pin(self.join(ws)).await?;
+        Box::pin(self.greet(ws, head)).await?;
         let start = tokio::time::Instant::now() + config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Registered once, not on every turn of the loop (every session waits on this token).
         let cancel = self.app.cancel.clone();
+        let cancelled = cancel.cancelled();
+        tokio::pin!(cancelled);
         // One timer for the session's own deadlines: token expiry and, once draining, its close.
         let mut draining_at = None;
         let mut timer_at = None;
@@ -178,7 +177,7 @@ impl<L: EventLog> Session<L> {
             }
             tokio::select! {
                 biased;
-                () = cancel.cancelled(), if draining_at.is_none() => {
+                () = &mut cancelled, if draining_at.is_none() => {
                     draining_at = Some(tokio::time::Instant::now() + self.drain_delay());
                 }
                 () = &mut timer, if timer_at.is_some() => {
@@ -236,6 +235,15 @@ impl<L: EventLog> Session<L> {
             return Duration::ZERO;
         }
         window.mul_f64(rand::random::<f64>())
+    }
+
+    /// `hello`, then the catch-up.
+    async fn greet<T: Io>(&mut self, ws: &mut WsSocket<T>, head: Seq) -> Step {
+        let config = &self.app.config;
+        let heartbeat_ms = config.heartbeat.as_millis() as u64;
+        let hello = frames::hello(&self.epoch, head, &config.server_name, heartbeat_ms);
+        self.send(ws, hello).await?;
+        self.join(ws).await
     }
 
     /// Catches up once a catch-up slot is free (a reconnect storm queues here instead of

@@ -81,17 +81,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 
 impl Upgrade {
     /// Answers `101` and, once the connection is switched, runs `session` on a new task with a
-    /// socket that refuses client messages over `max_message` bytes.
+    /// socket that refuses client messages over `max_message` bytes. The socket is boxed: the
+    /// task lives as long as the connection, and futures that hold pointers stay small.
     pub fn on_upgrade<F, Fut>(self, max_message: usize, session: F) -> Response
     where
-        F: FnOnce(WsSocket<UpgradedIo>) -> Fut + Send + 'static,
+        F: FnOnce(Box<WsSocket<UpgradedIo>>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
         tokio::spawn(async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    session(WsSocket::new(TokioIo::new(upgraded), max_message, &[])).await;
+                    let io = TokioIo::new(upgraded);
+                    session(Box::new(WsSocket::new(io, max_message, &[]))).await;
                 }
                 Err(error) => tracing::debug!(%error, "websocket upgrade did not complete"),
             }

@@ -22,9 +22,7 @@ pub use message::Incoming;
 use bytes::{Buf, Bytes};
 use frame::ProtocolError;
 use message::Assembler;
-use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::io::IoSlice;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -36,8 +34,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
 /// Bytes taken from the stream per read.
 const READ_CHUNK: usize = 2048;
-/// Most queued frames handed to one vectored write.
-const MAX_SLICES: usize = 8;
 /// How long each step of a close (our frame out, the peer's reply in, shutdown) may take.
 const CLOSE_STEP: Duration = Duration::from_secs(1);
 
@@ -58,8 +54,9 @@ pub struct WsSocket<T> {
     /// Received bytes not yet parsed (empty, and unallocated, between messages).
     inbuf: Vec<u8>,
     assembler: Assembler,
-    /// Frames queued for writing; the first may be partly written.
-    out: VecDeque<Bytes>,
+    /// The rest of the frame being written (left here when a write is abandoned half-way, and
+    /// finished before the next frame).
+    unsent: Option<Bytes>,
     /// The client sent its close frame (we only answer it now).
     peer_closed: Option<Option<u16>>,
     close_sent: bool,
@@ -73,7 +70,7 @@ impl<T: Io> WsSocket<T> {
             io,
             inbuf: received.to_vec(),
             assembler: Assembler::new(max_message),
-            out: VecDeque::new(),
+            unsent: None,
             peer_closed: None,
             close_sent: false,
         }
@@ -123,62 +120,44 @@ impl<T: Io> WsSocket<T> {
         Poll::Ready(Ok(()))
     }
 
-    /// Queues `frame` (a whole encoded frame) and writes everything queued.
+    /// Writes `frame` (a whole encoded frame), after what is left of an abandoned one.
     pub async fn send(&mut self, frame: Bytes) -> std::io::Result<()> {
-        self.out.push_back(frame);
+        self.flush().await?;
+        self.unsent = Some(frame);
         self.flush().await
     }
 
-    /// Queues several frames and writes them together.
+    /// Writes `frames` one after the other.
     pub async fn send_all(&mut self, frames: &[Bytes]) -> std::io::Result<()> {
-        self.out.extend(frames.iter().cloned());
-        self.flush().await
+        for frame in frames {
+            self.send(frame.clone()).await?;
+        }
+        Ok(())
     }
 
-    /// Writes everything queued. Cancel-safe: what is not written stays queued.
+    /// Finishes writing the current frame. Cancel-safe: what is not written stays unsent.
     pub async fn flush(&mut self) -> std::io::Result<()> {
-        poll_fn(|cx| self.poll_flush_out(cx)).await
+        poll_fn(|cx| self.poll_write_unsent(cx)).await
     }
 
-    fn poll_flush_out(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while !self.out.is_empty() {
-            let written = if self.out.len() == 1 {
-                ready!(Pin::new(&mut self.io).poll_write(cx, &self.out[0]))?
-            } else {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let mut count = 0;
-                for (slot, frame) in slices.iter_mut().zip(&self.out) {
-                    *slot = IoSlice::new(frame);
-                    count += 1;
-                }
-                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?
-            };
+    fn poll_write_unsent(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while let Some(frame) = &mut self.unsent {
+            let written = ready!(Pin::new(&mut self.io).poll_write(cx, frame))?;
             if written == 0 {
                 return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
             }
-            self.consume_out(written);
-        }
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn consume_out(&mut self, mut written: usize) {
-        while written > 0 {
-            let Some(front) = self.out.front_mut() else {
-                return;
-            };
-            let take = written.min(front.len());
-            front.advance(take);
-            written -= take;
-            if front.is_empty() {
-                self.out.pop_front();
+            frame.advance(written);
+            if frame.is_empty() {
+                self.unsent = None;
             }
         }
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     /// The closing handshake, each step bounded by a second: our close frame (the peer's own code
     /// echoed if it closed first), the peer's reply (what it still sends is discarded: closing
     /// with unread data would reset the connection and could lose our frame), then shutdown.
-    pub async fn close(mut self, code: u16, reason: &str) {
+    pub async fn close(&mut self, code: u16, reason: &str) {
         let code = match self.peer_closed {
             Some(peer) => peer.unwrap_or(1000),
             None => code,

@@ -68,8 +68,8 @@ async fn pings_pongs_and_binary_are_reported() {
 
 #[tokio::test]
 async fn a_server_close_reaches_the_client_with_its_code_and_completes() {
-    let (server, mut client) = pair(4096).await;
-    let closing = tokio::spawn(server.close(4008, "too slow"));
+    let (mut server, mut client) = pair(4096).await;
+    let closing = tokio::spawn(async move { server.close(4008, "too slow").await });
     let got = within("client", client.next())
         .await
         .expect("frame")

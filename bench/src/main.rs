@@ -5,6 +5,7 @@ mod clients;
 mod fanout_bench;
 mod http1;
 mod loadgen;
+mod loopback;
 mod path;
 mod procstat;
 mod producer;
@@ -36,12 +37,15 @@ enum Command {
     Clients(loadgen::ClientsArgs),
     /// The fanout benchmark: redis + release kubecast-fanout + publisher + client processes.
     Fanout(fanout_bench::FanoutBenchArgs),
+    /// The floor under any fanout here: plain loopback TCP writes, one per socket per round.
+    Loopback(loopback::LoopbackArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         // One thread, many clients: see loadgen.rs.
         Command::Clients(args) => loadgen::main(args),
+        Command::Loopback(args) => loopback::main(args),
         command => tokio::runtime::Runtime::new()?.block_on(run(command)),
     }
 }
@@ -59,6 +63,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Clients(args) => loadgen::main(args)?,
         Command::Fanout(args) => fanout_bench::main(args).await?,
+        Command::Loopback(args) => loopback::main(args)?,
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod http;
 mod lifecycle_tests;
 pub mod limits;
 pub mod metrics;
+pub mod server;
 pub mod state;
 pub mod tail;
 pub mod ws;
@@ -32,7 +33,6 @@ pub use config::{FanoutArgs, FanoutConfig};
 pub use http::{AppState, router};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use kubecast_shared::log::EventLog;
 use tokio_util::sync::CancellationToken;
 
@@ -54,23 +54,12 @@ pub async fn serve<L: EventLog>(
         state.metrics.clone(),
         tail_cancel.clone(),
     ));
-    // Frames are small and latency-sensitive: without TCP_NODELAY, Nagle's algorithm holds a
-    // frame back until the previous one is acknowledged.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(cancel.clone().cancelled_owned())
-        .await
-        .context("serving HTTP");
+    server::serve_http(listener, router(state), cancel.clone()).await;
     sessions.close();
     sessions.wait().await;
     tail_cancel.cancel();
     tail.await.context("the tail task panicked")?;
-    served
+    Ok(())
 }
 
 #[cfg(test)]

@@ -175,15 +175,12 @@ impl Fixture {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let cancel = self.cancel.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(cancel.cancelled_owned())
-                .await;
-        });
+        let router = self.router();
+        tokio::spawn(crate::server::serve_http(
+            listener,
+            router,
+            self.cancel.clone(),
+        ));
         addr
     }
 }

@@ -530,3 +530,42 @@ async fn an_oversize_message_closes_with_1009_and_binary_gets_an_error() {
     .await;
     assert_eq!(close, Some(1009));
 }
+
+/// A client may send its first message in the same packet as the upgrade request: the bytes the
+/// HTTP server already read are handed to the socket, not lost.
+#[tokio::test]
+async fn a_message_sent_with_the_upgrade_request_is_not_lost() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fx = Fixture::default().await;
+    let addr = fx.serve().await;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut bytes = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    .into_bytes();
+    bytes.extend(super::socket::frame::tests::client_frame(
+        true,
+        super::socket::frame::OP_TEXT,
+        br#"{"type":"ping"}"#,
+        [7, 7, 7, 7],
+    ));
+    tcp.write_all(&bytes).await.expect("write");
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = tcp.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed before the pong");
+            seen.extend_from_slice(&chunk[..n]);
+            if String::from_utf8_lossy(&seen).contains(r#"{"type":"pong"}"#) {
+                return;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&seen);
+    assert!(found.is_ok(), "no pong; got {text}");
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+    assert!(text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
+}

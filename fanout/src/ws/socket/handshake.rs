@@ -9,12 +9,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hyper::upgrade::{OnUpgrade, Upgraded};
-use hyper_util::rt::TokioIo;
+use hyper::upgrade::OnUpgrade;
 use sha1::{Digest, Sha1};
 
-/// The stream a session runs on in production.
-pub type UpgradedIo = TokioIo<Upgraded>;
+use super::stream::UpgradedStream;
 
 /// A valid WebSocket upgrade request, ready to be answered.
 pub struct Upgrade {
@@ -85,15 +83,20 @@ impl Upgrade {
     /// task lives as long as the connection, and futures that hold pointers stay small.
     pub fn on_upgrade<F, Fut>(self, max_message: usize, session: F) -> Response
     where
-        F: FnOnce(Box<WsSocket<UpgradedIo>>) -> Fut + Send + 'static,
+        F: FnOnce(Box<WsSocket<UpgradedStream>>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
         tokio::spawn(async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    let io = TokioIo::new(upgraded);
-                    session(Box::new(WsSocket::new(io, max_message, &[]))).await;
+                    // `received` may share hyper's whole request buffer: it must not live
+                    // across the session's awaits.
+                    let socket = {
+                        let (io, received) = UpgradedStream::new(upgraded);
+                        Box::new(WsSocket::new(io, max_message, &received))
+                    };
+                    session(socket).await;
                 }
                 Err(error) => tracing::debug!(%error, "websocket upgrade did not complete"),
             }

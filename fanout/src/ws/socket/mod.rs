@@ -15,6 +15,7 @@
 pub mod frame;
 pub mod handshake;
 mod message;
+mod stream;
 
 pub use handshake::Upgrade;
 pub use message::Incoming;

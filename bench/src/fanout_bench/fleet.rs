@@ -32,10 +32,18 @@ pub struct FleetSum {
     pub loadgen_cpu_seconds: f64,
 }
 
+/// The second octet of this run's source addresses, from the process id: a run started right
+/// after another does not meet the ports that one left in TIME_WAIT (which made connects time
+/// out when the same addresses were reused within a minute).
+fn run_subnet() -> u8 {
+    (std::process::id() % 250 + 1) as u8
+}
+
 impl Fleet {
     /// Starts the generators and waits until every client has connected or failed. Generator k
-    /// binds to 127.0.0.(first_ip + k): the orchestrator gives every fleet fresh addresses, so
-    /// the TIME_WAIT ports a previous scenario left behind do not limit this one.
+    /// binds to 127.S.0.(first_ip + k): the orchestrator gives every fleet fresh addresses, so
+    /// the TIME_WAIT ports a previous scenario left behind do not limit this one, and S (see
+    /// [`run_subnet`]) does the same across runs.
     pub async fn start(
         first_ip: u8,
         url: &str,
@@ -57,7 +65,7 @@ impl Fleet {
             let spec = LoadgenSpec {
                 url,
                 count: share,
-                source_ip: IpAddr::V4(Ipv4Addr::new(127, 0, 0, first_ip + k as u8)),
+                source_ip: IpAddr::V4(Ipv4Addr::new(127, run_subnet(), 0, first_ip + k as u8)),
                 mode,
                 connect_rate: rate,
                 drain_timeout,

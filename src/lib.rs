@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use kubecast_fanout::FanoutArgs;
 use kubecast_producer::ProducerArgs;
-use kubecast_shared::config::{LogArgs, TelemetryArgs};
+use kubecast_shared::config::{LogArgs, RuntimeArgs, TelemetryArgs};
 use kubecast_sim::SimConfig;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -66,6 +66,8 @@ pub struct Args {
     pub fanout: FanoutArgs,
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
 }
 
 /// Runs everything until `cancel` fires.

@@ -6,9 +6,12 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = kubecast::Args::parse();
+    args.runtime.build()?.block_on(run(args))
+}
+
+async fn run(args: kubecast::Args) -> anyhow::Result<()> {
     kubecast_shared::telemetry::init(&args.telemetry);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use kubecast_shared::config::{LogArgs, TelemetryArgs};
+use kubecast_shared::config::{LogArgs, RuntimeArgs, TelemetryArgs};
 use std::net::SocketAddr;
 
 /// Serve a cluster's Kubecast event log to browsers over WebSocket and HTTP.
@@ -17,6 +17,8 @@ struct Args {
     #[command(flatten)]
     telemetry: TelemetryArgs,
     #[command(flatten)]
+    runtime: RuntimeArgs,
+    #[command(flatten)]
     fanout: kubecast_fanout::FanoutArgs,
 }
 
@@ -25,9 +27,12 @@ struct Args {
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    args.runtime.build()?.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     kubecast_shared::telemetry::init(&args.telemetry);
     let config = args
         .fanout

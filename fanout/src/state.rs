@@ -15,7 +15,7 @@ use kubecast_shared::protocol::frames;
 use kubecast_shared::{Epoch, Op, Seq, StoredEvent};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
@@ -44,6 +44,9 @@ pub struct Batch {
     /// The unfiltered `events` frame, a whole WebSocket frame encoded once by the first session
     /// that needs it and written as is by every other.
     frame: OnceLock<Bytes>,
+    /// The merged frame of this batch and the ones after it up to a seq: sessions that fell
+    /// behind by the same run (most of them, under load) share one encoding.
+    run_frame: Mutex<Option<(Seq, Bytes)>>,
 }
 
 impl Batch {
@@ -55,6 +58,28 @@ impl Batch {
                 self.events.iter().map(|e| &e.raw),
             ))
         })
+    }
+
+    /// The `events` frame of `run` (contiguous batches starting with this one), encoded once per
+    /// distinct run and shared by every session that needs the same one.
+    pub fn run_frame(&self, run: &[&Batch]) -> Bytes {
+        let last = run
+            .last()
+            .and_then(|b| b.events.last())
+            .map_or(Seq::ZERO, StoredEvent::seq);
+        let mut cached = self
+            .run_frame
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((seq, frame)) = &*cached
+            && *seq == last
+        {
+            return frame.clone();
+        }
+        let raws = run.iter().flat_map(|b| b.events.iter().map(|e| &e.raw));
+        let frame = frame::text(&frames::events(&self.epoch, raws));
+        *cached = Some((last, frame.clone()));
+        frame
     }
 
     /// Encoded size of the batch's events.
@@ -229,6 +254,7 @@ impl Shared {
             events,
             bytes_end,
             frame: OnceLock::new(),
+            run_frame: Mutex::new(None),
         })));
         self.progress.send_replace(Progress {
             generation,
@@ -316,6 +342,44 @@ mod tests {
         assert_eq!(batch.frame(), &frame::text(&expected));
         assert_eq!(batch.frame().as_ptr(), batch.frame().as_ptr(), "built once");
         assert_eq!((batch.bytes_end, shared.published_bytes()), (size, size));
+    }
+
+    #[test]
+    fn a_run_of_batches_is_encoded_once_per_distinct_end() {
+        let shared = Shared::new(10);
+        shared.reset(SnapshotRead {
+            meta: meta("e", 0),
+            objects: vec![],
+        });
+        let mut rx = shared.subscribe();
+        let events: Vec<_> = (1..=3)
+            .map(|seq| stored("e", seq, "a", Op::Added))
+            .collect();
+        for event in &events {
+            shared.apply(vec![event.clone()]);
+        }
+        let batches: Vec<Arc<Batch>> = (0..3)
+            .map(|_| match rx.try_recv() {
+                Ok(Live::Events(batch)) => batch,
+                other => panic!("a live batch, got {other:?}"),
+            })
+            .collect();
+        let run: Vec<&Batch> = batches.iter().map(|b| &**b).collect();
+        let whole = batches[0].run_frame(&run);
+        let expected = frames::events(&Epoch("e".into()), events.iter().map(|e| &e.raw));
+        assert_eq!(whole, frame::text(&expected));
+        assert_eq!(
+            batches[0].run_frame(&run).as_ptr(),
+            whole.as_ptr(),
+            "shared"
+        );
+        let shorter = batches[0].run_frame(&run[..2]);
+        let expected = frames::events(&Epoch("e".into()), events[..2].iter().map(|e| &e.raw));
+        assert_eq!(
+            shorter,
+            frame::text(&expected),
+            "another end is encoded anew"
+        );
     }
 
     #[test]

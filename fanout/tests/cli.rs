@@ -55,3 +55,9 @@ fn a_malformed_trusted_proxy_is_refused_at_parse_time() {
     let stderr = refused(&["--trusted-proxies", "10.0.0.0/99"]);
     assert!(stderr.contains("10.0.0.0/99"), "{stderr}");
 }
+
+#[test]
+fn a_zero_worker_thread_count_is_refused_at_parse_time() {
+    let stderr = refused(&["--worker-threads", "0"]);
+    assert!(stderr.contains("--worker-threads"), "{stderr}");
+}

@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use kubecast_producer::ProducerArgs;
-use kubecast_shared::config::{LogArgs, TelemetryArgs};
+use kubecast_shared::config::{LogArgs, RuntimeArgs, TelemetryArgs};
 
 // jemalloc: the index churns many small allocations; glibc malloc fragments under it.
 #[global_allocator]
@@ -18,15 +18,20 @@ struct Args {
     #[command(flatten)]
     telemetry: TelemetryArgs,
     #[command(flatten)]
+    runtime: RuntimeArgs,
+    #[command(flatten)]
     producer: ProducerArgs,
     /// Plain-HTTP API server URL (e.g. the simulated cluster); default: kubeconfig or in-cluster.
     #[arg(long, env = "KUBECAST_KUBE_URL")]
     kube_url: Option<String>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    args.runtime.build()?.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     kubecast_shared::telemetry::init(&args.telemetry);
     if args.log.redis_url.is_none() {
         bail!(

@@ -45,6 +45,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// The async runtime of a binary.
+#[derive(Args, Clone, Debug)]
+pub struct RuntimeArgs {
+    /// Worker threads of the runtime (default: one per CPU core). Under a CPU limit, or on a
+    /// node whose other cores are busy, match it to the cores the process really gets: fewer
+    /// threads then means fewer cross-thread wake-ups (see BENCHMARKS.md).
+    #[arg(long, env = "KUBECAST_WORKER_THREADS")]
+    pub worker_threads: Option<std::num::NonZeroUsize>,
+}
+
+impl RuntimeArgs {
+    /// A multi-threaded runtime with I/O and timers.
+    pub fn build(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        runtime.enable_all();
+        if let Some(threads) = self.worker_threads {
+            runtime.worker_threads(threads.get());
+        }
+        runtime.build()
+    }
+}
+
 /// Logging configuration.
 #[derive(Args, Clone, Debug)]
 pub struct TelemetryArgs {

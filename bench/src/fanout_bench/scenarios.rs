@@ -134,6 +134,9 @@ pub struct DeliverRow {
     pub unbased: u64,
     pub resets: u64,
     pub snapshots: u64,
+    /// Server frames received over all clients (hello, snapshots, positions included): fewer
+    /// than deliveries when a backlog went out merged.
+    pub frames: u64,
     pub closes: BTreeMap<String, u64>,
     /// Open clients that had not received the last published seq when their generator stopped.
     pub short_of_head: u64,
@@ -202,6 +205,7 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
         unbased: c.unbased,
         resets: c.resets,
         snapshots: c.snapshots,
+        frames: c.frames,
         closes: sum.closes,
         short_of_head: sum.short_of_until,
         fanout_alive: alive,

@@ -71,13 +71,13 @@ pub fn print(b: &Bench, r: &Report) {
     if !r.deliver.is_empty() {
         println!("\n### S-deliver: live events to N verifying clients\n");
         println!(
-            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
+            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | frames received | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for d in &r.deliver {
             let other = d.position_jumps + d.epoch_mismatches + d.unbased;
             println!(
-                "| {} × {} | {} | {} | {} ({}) | {:.0} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
+                "| {} × {} | {} | {} | {} ({}) | {:.0} | {} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
                 d.clients,
                 d.rate,
                 d.connected,
@@ -85,6 +85,7 @@ pub fn print(b: &Bench, r: &Report) {
                 d.deliveries,
                 d.expected_deliveries,
                 d.deliveries_per_s,
+                d.frames,
                 d.fanout_cpu_s_per_million,
                 d.fanout_cores,
                 lat(&d.latency_us),

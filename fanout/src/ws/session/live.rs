@@ -4,7 +4,9 @@
 //! A backlog of several batches is merged into one frame rather than sent as their shared frames
 //! back to back: each frame is its own write (a system call, and on loopback the receiver's work
 //! too), which costs more than the merge (measured: 10k clients × 20 events/s, p50 56 → 110 ms
-//! and 5.5 → 6.1 CPU s per million deliveries with up to 4 shared frames).
+//! and 5.5 → 6.1 CPU s per million deliveries with up to 4 shared frames). Under load most
+//! unfiltered clients are behind by the same run of batches, so that merged frame is shared too
+//! ([`Batch::run_frame`]).
 
 use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, MAX_FRAME_BYTES, Session, Step};
 use crate::state::{Batch, Live};
@@ -32,7 +34,7 @@ impl<L: EventLog> Session<L> {
         if next.is_none()
             && let Some(batch) = self.in_sync(&first)
         {
-            return self.send_shared(batch, ws).await;
+            return self.send_run(&[batch], ws).await;
         }
         let mut batches: Vec<Live> = [first].into_iter().chain(next).collect();
         while batches.len() < MAX_BATCHES_PER_FRAME {
@@ -42,20 +44,56 @@ impl<L: EventLog> Session<L> {
                 Err(_) => break,
             }
         }
+        if let Some(run) = self.in_sync_run(&batches) {
+            return self.send_run(&run, ws).await;
+        }
         self.merge(batches, ws).await
     }
 
-    /// Sends a batch's shared frame to a client it is exactly the next thing for.
-    async fn send_shared<T: Io>(&mut self, batch: &Batch, ws: &mut WsSocket<T>) -> Step {
-        self.consumed = batch.bytes_end;
-        let Some(newest) = batch.events.last() else {
+    /// The batches as one run, when together they are exactly what this client gets next (see
+    /// [`in_sync`](Self::in_sync)) and fit in one frame.
+    fn in_sync_run<'a>(&self, batches: &'a [Live]) -> Option<Vec<&'a Batch>> {
+        let mut run: Vec<&Batch> = Vec::with_capacity(batches.len());
+        let mut size = 0;
+        for live in batches {
+            let Live::Events(batch) = live else {
+                return None;
+            };
+            let next = run
+                .last()
+                .and_then(|b| b.events.last())
+                .map_or(self.last, |e| e.seq())
+                .next();
+            let first = batch.events.first()?;
+            let whole =
+                self.filter.is_all() && batch.generation == self.generation && first.seq() == next;
+            size += batch.events.iter().map(|e| e.raw.len() + 1).sum::<usize>();
+            if !whole || size > MAX_FRAME_BYTES {
+                return None;
+            }
+            run.push(batch);
+        }
+        Some(run)
+    }
+
+    /// Sends a run of batches as the frame shared by every client it is next for: a single
+    /// batch's own frame, or the run's (shared by every client behind by the same run).
+    async fn send_run<T: Io>(&mut self, run: &[&Batch], ws: &mut WsSocket<T>) -> Step {
+        let (Some(first), Some(newest)) = (run.first(), run.last()) else {
             return Ok(());
         };
-        self.last = newest.seq();
+        self.consumed = newest.bytes_end;
+        let Some(event) = newest.events.last() else {
+            return Ok(());
+        };
+        self.last = event.seq();
         self.check_backlog()?;
-        self.send_frames(ws, std::slice::from_ref(batch.frame()))
-            .await?;
-        self.app.metrics.fresh(newest.head.ts);
+        let frame = match run {
+            [only] => only.frame().clone(),
+            _ => first.run_frame(run),
+        };
+        self.send_frames(ws, std::slice::from_ref(&frame)).await?;
+        self.app.metrics.fresh(event.head.ts);
         Ok(())
     }
 

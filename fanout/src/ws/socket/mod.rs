@@ -15,6 +15,7 @@
 pub mod frame;
 pub mod handshake;
 mod message;
+mod read_interest;
 mod stream;
 
 pub use handshake::Upgrade;
@@ -23,6 +24,7 @@ pub use message::Incoming;
 use bytes::{Buf, Bytes};
 use frame::ProtocolError;
 use message::Assembler;
+use read_interest::ReadInterest;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -54,6 +56,8 @@ pub struct WsSocket<T> {
     io: T,
     /// Received bytes not yet parsed (empty, and unallocated, between messages).
     inbuf: Vec<u8>,
+    /// Skips polling the stream on wake-ups that were not its own.
+    readable: ReadInterest,
     assembler: Assembler,
     /// The rest of the frame being written (left here when a write is abandoned half-way, and
     /// finished before the next frame).
@@ -70,6 +74,7 @@ impl<T: Io> WsSocket<T> {
         Self {
             io,
             inbuf: received.to_vec(),
+            readable: ReadInterest::new(),
             assembler: Assembler::new(max_message),
             unsent: None,
             peer_closed: None,
@@ -93,6 +98,9 @@ impl<T: Io> WsSocket<T> {
 
     /// Parses one complete message out of `inbuf`, if there is one.
     fn parse_buffered(&mut self) -> Result<Option<Incoming>, ProtocolError> {
+        if self.inbuf.is_empty() {
+            return Ok(None);
+        }
         let mut used = 0;
         let mut message = None;
         while message.is_none() {
@@ -113,7 +121,11 @@ impl<T: Io> WsSocket<T> {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         let mut chunk = [0u8; READ_CHUNK];
         let mut buf = ReadBuf::new(&mut chunk);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        let io = &mut self.io;
+        ready!(
+            self.readable
+                .poll(cx, |cx| Pin::new(io).poll_read(cx, &mut buf))
+        )?;
         if buf.filled().is_empty() {
             return Poll::Ready(Err(RecvError::Eof));
         }

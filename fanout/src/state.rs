@@ -321,14 +321,20 @@ mod tests {
         assert!(view.ring_after(Seq(5)).is_none());
     }
 
-    #[test]
-    fn a_batch_frame_is_encoded_once_and_counts_its_bytes() {
+    /// A view of epoch `e` loaded empty, and a live subscription to it.
+    fn subscribed_to_empty_view() -> (Arc<Shared>, broadcast::Receiver<Live>) {
         let shared = Shared::new(10);
         shared.reset(SnapshotRead {
             meta: meta("e", 0),
             objects: vec![],
         });
-        let mut rx = shared.subscribe();
+        let rx = shared.subscribe();
+        (shared, rx)
+    }
+
+    #[test]
+    fn a_batch_frame_is_encoded_once_and_counts_its_bytes() {
+        let (shared, mut rx) = subscribed_to_empty_view();
         let events = vec![
             stored("e", 1, "a", Op::Added),
             stored("e", 2, "b", Op::Added),
@@ -346,12 +352,7 @@ mod tests {
 
     #[test]
     fn a_run_of_batches_is_encoded_once_per_distinct_end() {
-        let shared = Shared::new(10);
-        shared.reset(SnapshotRead {
-            meta: meta("e", 0),
-            objects: vec![],
-        });
-        let mut rx = shared.subscribe();
+        let (shared, mut rx) = subscribed_to_empty_view();
         let events: Vec<_> = (1..=3)
             .map(|seq| stored("e", seq, "a", Op::Added))
             .collect();

@@ -17,6 +17,12 @@ async fn pair(buffer: usize) -> (WsSocket<DuplexStream>, WebSocketStream<DuplexS
     (WsSocket::new(server, MAX, &[]), client)
 }
 
+/// A socket whose client side is a raw byte stream; `received` as if read with the request.
+fn raw_pair(received: &[u8]) -> (WsSocket<DuplexStream>, DuplexStream) {
+    let (server, raw) = tokio::io::duplex(4096);
+    (WsSocket::new(server, MAX, received), raw)
+}
+
 async fn within<F: Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(5), f)
         .await
@@ -101,8 +107,7 @@ async fn a_client_close_is_echoed() {
 /// Bytes arriving one at a time, and reads cancelled in between, still make whole messages.
 #[tokio::test]
 async fn messages_survive_byte_by_byte_arrival_and_cancelled_reads() {
-    let (server, mut raw) = tokio::io::duplex(4096);
-    let mut server = WsSocket::new(server, MAX, &[]);
+    let (mut server, mut raw) = raw_pair(&[]);
     let mut bytes = frame_tests_client(b"{\"type\":\"ping\"}");
     bytes.extend(frame_tests_client(b"second"));
     let writer = tokio::spawn(async move {
@@ -159,39 +164,35 @@ async fn an_abandoned_write_is_finished_before_the_next_frame() {
     assert_eq!(second, Message::text("next"));
 }
 
+/// Broken input is reported as the protocol error that names its close code; an oversize
+/// length is refused from its header, before the payload arrives.
 #[tokio::test]
-async fn an_unmasked_frame_is_a_protocol_error() {
-    let (server, mut raw) = tokio::io::duplex(4096);
-    let mut server = WsSocket::new(server, MAX, &[]);
-    raw.write_all(&[0x81, 0x02, b'h', b'i'])
-        .await
-        .expect("write");
-    let got = server.recv().await;
-    assert!(
-        matches!(got, Err(RecvError::Protocol(ProtocolError::Unmasked))),
-        "{got:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_message_over_the_limit_is_refused_before_it_arrives() {
-    let (server, mut raw) = tokio::io::duplex(4096);
-    let mut server = WsSocket::new(server, MAX, &[]);
-    let header = frame::tests::client_frame(true, frame::OP_TEXT, &vec![b'x'; MAX + 1], [0; 4]);
-    raw.write_all(&header[..8]).await.expect("write");
-    let got = server.recv().await;
-    assert!(
-        matches!(got, Err(RecvError::Protocol(ProtocolError::TooBig))),
-        "{got:?}"
-    );
+async fn broken_frames_are_protocol_errors() {
+    let mut reserved = frame_tests_client(b"x");
+    reserved[0] |= 0x40;
+    let oversize = frame::tests::client_frame(true, frame::OP_TEXT, &vec![b'x'; MAX + 1], [0; 4]);
+    let bad_utf8 = frame::tests::client_frame(true, frame::OP_TEXT, &[0xC3, 0x28], [1; 4]);
+    let cases: [(&[u8], ProtocolError); 4] = [
+        (&[0x81, 0x02, b'h', b'i'], ProtocolError::Unmasked),
+        (&reserved, ProtocolError::ReservedBits),
+        (&oversize[..8], ProtocolError::TooBig),
+        (&bad_utf8, ProtocolError::InvalidUtf8),
+    ];
+    for (bytes, expected) in cases {
+        let (mut server, mut raw) = raw_pair(&[]);
+        raw.write_all(bytes).await.expect("write");
+        let got = within("recv", server.recv()).await;
+        assert!(
+            matches!(got, Err(RecvError::Protocol(error)) if error == expected),
+            "{expected:?}: {got:?}"
+        );
+    }
 }
 
 /// Bytes the client sent right after its request (handed over by the HTTP server) are read first.
 #[tokio::test]
 async fn bytes_received_with_the_request_are_read_first() {
-    let (server, mut raw) = tokio::io::duplex(4096);
-    let early = frame_tests_client(b"early");
-    let mut server = WsSocket::new(server, MAX, &early);
+    let (mut server, mut raw) = raw_pair(&frame_tests_client(b"early"));
     raw.write_all(&frame_tests_client(b"late"))
         .await
         .expect("write");

@@ -17,10 +17,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
   log "installing redis-server (Debian package)"
   apt_install redis-server
 fi
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing chromium (Debian package) for the browser tests"
+  apt_install chromium
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  log "installing node and npm (Debian packages)"
+  apt_install nodejs npm
+fi
 
 log "tool versions"
 cargo --version
 redis-server --version
+node --version
+chromium --version
 
 log "checking formatting (cargo fmt --check)"
 cargo fmt --all --check
@@ -36,5 +46,11 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 cargo test --workspace --all-targets --locked -- --test-threads=2 2>&1 | tee "$out"
 
-# One closing line with the totals over every test binary.
-awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
+# Totals over every test binary, printed at the end with the browser tests' totals.
+rust_totals="$(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "%d passed, %d failed, %d skipped", p, f, s }' "$out")"
+
+log "browser tests: the dashboard in headless chromium (playwright-core; screenshots in target/browser-artifacts)"
+(cd tests/browser && npm ci --no-audit --no-fund && npm test) 2>&1 | tee "$out"
+browser_totals="$(awk '/^# pass/ { p = $3 } /^# fail/ { f = $3 } /^# skipped/ { s = $3 } END { printf "%d passed, %d failed, %d skipped", p, f, s }' "$out")"
+
+printf '\ntests (Rust): %s\ntests (browser): %s\n' "$rust_totals" "$browser_totals"

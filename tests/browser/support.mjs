@@ -1,0 +1,104 @@
+// Shared pieces of the browser tests: a Kubecast process on a free port, Debian's Chromium, and
+// the server's own view of the state (snapshot + events) to compare a page against.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../..');
+/** Where screenshots go (kept by CI as test artifacts). */
+export const artifacts = path.join(repo, 'target', 'browser-artifacts');
+const binary = process.env.KUBECAST_BIN || path.join(repo, 'target', 'debug', 'kubecast');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The embedded `kubecast` (simulated cluster, in-memory log) on a free port; ready when it returns. */
+export async function startKubecast({ churn = '0s', seed = 1 } = {}) {
+  const port = await freePort();
+  const child = spawn(binary, [
+    '--listen', `127.0.0.1:${port}`, '--source', 'sim',
+    '--sim-churn', churn, '--sim-seed', String(seed), '--log', 'warn',
+  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`kubecast exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch { /* not listening yet */ }
+    await sleep(50);
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export function screenshotPath(name) {
+  mkdirSync(artifacts, { recursive: true });
+  return path.join(artifacts, `${name}.png`);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value (returned), or fails after `ms`. */
+export async function eventually(what, check, ms = 15000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+const key = (ev) => `${ev.kind}/${ev.ns}/${ev.name}`;
+
+/**
+ * The server's object keys at exactly `seq`: its snapshot at `base` (taken earlier, at or below
+ * `seq`) with every logged event up to `seq` applied.
+ */
+export async function serverKeysAt(url, base, seq) {
+  const keys = new Set(base.objects.map(key));
+  let since = base.seq;
+  while (since < seq) {
+    const page = await (await fetch(`${url}/events?since=${since}&epoch=${base.epoch}&limit=1000`)).json();
+    if (page.epoch !== base.epoch) throw new Error('the epoch changed under the test');
+    for (const ev of page.events) {
+      if (ev.seq > seq) break;
+      if (ev.op === 'deleted') keys.delete(key(ev));
+      else keys.add(key(ev));
+    }
+    if (page.next === since) break;
+    since = page.next;
+  }
+  return keys;
+}
+
+export async function snapshot(url) {
+  return (await fetch(`${url}/snapshot`)).json();
+}

@@ -33,8 +33,25 @@ log "running the test suite (unit, route, WebSocket and integration tests)"
 # Tests spawn their own redis-server processes on free ports; two test threads keep the
 # 2-core machine responsive for the multi-process integration tests.
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
+web_out="$(mktemp)"
+trap 'rm -f "$out" "$web_out"' EXIT
 cargo test --workspace --all-targets --locked -- --test-threads=2 2>&1 | tee "$out"
+
+log "browser client (web/): npm ci, type check (tsc), unit tests (node --test)"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing nodejs and npm (Debian packages)"
+  apt_install nodejs npm
+fi
+printf 'node %s, npm %s\n' "$(node --version)" "$(npm --version)"
+# Run to the end even when this fails, so the totals below are printed; the exit status is kept.
+web_status=0
+(cd web && npm ci --no-audit --no-fund && npm run typecheck && npm test) 2>&1 | tee "$web_out" || web_status=$?
 
 # One closing line with the totals over every test binary.
 awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
+# And one for the browser client's tests (node's TAP summary).
+awk '/^# (pass|fail|skipped) [0-9]+$/ { n[$2] = $3 } END { printf "web tests: %d passed, %d failed, %d skipped\n", n["pass"], n["fail"], n["skipped"] }' "$web_out"
+if [ "$web_status" -ne 0 ]; then
+  echo "browser client checks failed (exit $web_status)" >&2
+  exit "$web_status"
+fi

@@ -397,6 +397,7 @@ export class KubecastClient {
   _suspend(reason) {
     this._connectGen += 1;
     this._connecting = false;
+    this._pollOk = false;
     this._clearTimer('_pollTimer');
     this._clearTimer('_reconnectTimer');
     this._closeSocket(1000, reason);
@@ -717,6 +718,7 @@ export class KubecastClient {
 
   _onHello() {
     this._socketLive = true;
+    this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
     this._liveSince = this._now();
     this._updateStatus();
   }

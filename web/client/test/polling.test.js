@@ -93,6 +93,22 @@ test('status: reconnecting, live, then polling when the socket is gone but polls
   assert.deepEqual(h.seen.statuses, ['reconnecting', 'live', 'reconnecting', 'polling', 'live']);
 });
 
+test('a poll from before the socket went live does not make a later outage read as polling', async () => {
+  const h = setup();
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000); // the socket is slow to open: a poll loads the snapshot
+  assert.equal(h.client.status, 'polling');
+  const ws = h.server.lastSocket;
+  ws.hello();
+  assert.equal(h.client.status, 'live');
+  h.server.down = true;
+  ws.serverClose(1006);
+  assert.equal(h.client.status, 'reconnecting');
+  await h.clock.advance(0); // the catch-up poll fails
+  assert.equal(h.client.status, 'reconnecting');
+});
+
 test('failed polls report reconnecting and back off too', async () => {
   const h = setup();
   h.server.down = true;

@@ -21,7 +21,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   log "installing chromium (Debian package) for the browser tests"
   apt_install chromium
 fi
-if ! command -v npm >/dev/null 2>&1; then
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   log "installing node and npm (Debian packages)"
   apt_install nodejs npm
 fi
@@ -43,14 +43,31 @@ log "running the test suite (unit, route, WebSocket and integration tests)"
 # Tests spawn their own redis-server processes on free ports; two test threads keep the
 # 2-core machine responsive for the multi-process integration tests.
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
+web_out="$(mktemp)"
+browser_out="$(mktemp)"
+trap 'rm -f "$out" "$web_out" "$browser_out"' EXIT
 cargo test --workspace --all-targets --locked -- --test-threads=2 2>&1 | tee "$out"
 
-# Totals over every test binary, printed at the end with the browser tests' totals.
 rust_totals="$(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "%d passed, %d failed, %d skipped", p, f, s }' "$out")"
 
-log "browser tests: the dashboard in headless chromium (playwright-core; screenshots in target/browser-artifacts)"
-(cd tests/browser && npm ci --no-audit --no-fund && npm test) 2>&1 | tee "$out"
-browser_totals="$(awk '/^# pass/ { p = $3 } /^# fail/ { f = $3 } /^# skipped/ { s = $3 } END { printf "%d passed, %d failed, %d skipped", p, f, s }' "$out")"
+# The two node suites run to the end even when one fails, so every total is printed; the exit
+# status is kept.
+log "browser client (web/): npm ci, type check (tsc), unit tests (node --test)"
+printf 'node %s, npm %s\n' "$(node --version)" "$(npm --version)"
+web_status=0
+(cd web && npm ci --no-audit --no-fund && npm run typecheck && npm test) 2>&1 | tee "$web_out" || web_status=$?
 
-printf '\ntests (Rust): %s\ntests (browser): %s\n' "$rust_totals" "$browser_totals"
+log "browser tests: the dashboard in headless chromium (playwright-core; screenshots in target/browser-artifacts)"
+browser_status=0
+(cd tests/browser && npm ci --no-audit --no-fund && npm test) 2>&1 | tee "$browser_out" || browser_status=$?
+
+# node's TAP summary lines: "# pass N", "# fail N", "# skipped N".
+node_totals() {
+  awk '/^# (pass|fail|skipped) [0-9]+$/ { n[$2] = $3 } END { printf "%d passed, %d failed, %d skipped", n["pass"], n["fail"], n["skipped"] }' "$1"
+}
+printf '\ntests: %s (Rust)\nweb tests: %s (browser client)\nbrowser tests: %s (dashboard in chromium)\n' \
+  "$rust_totals" "$(node_totals "$web_out")" "$(node_totals "$browser_out")"
+if [ "$web_status" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
+  echo "node test suites failed (web: exit $web_status, browser: exit $browser_status)" >&2
+  exit 1
+fi

@@ -1,75 +1,460 @@
-// Kubecast browser client (DESIGN §5): a dependency-free ES module.
+// Kubecast browser client (DESIGN §5, docs/protocol.md): one dependency-free ES module.
 //
-// Keeps (epoch, lastSeq) and a map of live objects, applied idempotently (events with
-// seq <= lastSeq are dropped). Hybrid transport: a WebSocket for live pushes, plus GET /events
-// polling whenever the socket is quiet (every frame pushes the next poll 4 s out) or dead.
-// Reconnects with full-jitter exponential backoff, resuming with since+epoch; on `reset` or 410
-// it replaces its state from a snapshot.
+// State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
+// summaries. Events are applied idempotently: an event with seq <= lastSeq is dropped.
 //
-// Authentication (docs/protocol.md, Security): `token` is a JWT or a function returning one
-// (sync or async). It goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the
-// socket and in `Authorization: Bearer` on polls. A 4401 close (expired or rejected token)
-// fetches a fresh token before reconnecting; 4403 (the token does not grant the subscription)
-// stops the client and reports it through `onError`. `setToken()` refreshes a live socket.
+// Transport: a WebSocket for live pushes plus GET /events polling. Every WS frame (`position`
+// heartbeats included) proves the socket is alive and pushes the next poll `quietMs` (4 s) out;
+// when the socket is quiet or dead the client polls /events?since=lastSeq, following `next`
+// until `head`, and backs off (doubling, up to 30 s) while polls bring nothing. The socket
+// reconnects with full-jitter exponential backoff and resumes with since+epoch; `reset`, HTTP
+// 410 or a new epoch replace the state from a snapshot (socket parts or GET /snapshot).
+//
+// Status (`onStatus`): `live` (socket up), `polling` (socket down, polls answer), `reconnecting`
+// (neither yet), `offline` (the browser is offline, the user switched live updates off, the
+// client is stopped, or the server refused the token with 4403).
+//
+// Page visibility: while the page is hidden the socket is kept (it is cheap and keeps the view
+// fresh) but the client does not poll, and a socket that drops is not reconnected until the page
+// is visible again. Becoming visible (or online) reconnects at once and polls at once to catch up.
+//
+// Authentication: `token` is a JWT or a function returning one (sync or async). It goes in the
+// `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in `Authorization: Bearer`
+// on polls. Close 4401 fetches a fresh token from the function before reconnecting (a fixed
+// string token is reported through `onError` instead, so the page can call `setToken()`);
+// 4403 stops the client and reports `forbidden` through `onError`.
+//
+// Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
+// visibility events) can be injected through the constructor, which is how the tests drive it.
 
-const QUIET_MS = 4000;
-const POLL_MAX_MS = 30000;
-const RECONNECT_BASE_MS = 500;
-const RECONNECT_MAX_MS = 30000;
+/** @typedef {import('./kubecast.js').KubecastOptions} KubecastOptions */
+/** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
+/** @typedef {import('./kubecast.js').KubecastStatus} KubecastStatus */
+/** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
+/** @typedef {import('./kubecast.js').KubecastEnvironment} KubecastEnvironment */
+/** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
+/** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
+/** @typedef {import('./kubecast.js').StorageLike} StorageLike */
+/** @typedef {import('./kubecast.js').TokenSource} TokenSource */
+/** @typedef {import('./kubecast.js').WebSocketLike} WebSocketLike */
+/** @typedef {import('./kubecast.js').WebSocketConstructorLike} WebSocketConstructorLike */
+/** @typedef {import('./kubecast.js').ResponseLike} ResponseLike */
+/** @typedef {import('./kubecast.js').KubecastListeners} KubecastListeners */
+/** @typedef {{ objects: KubecastEvent[], summaries: KubecastEvent[] }} PendingSnapshot */
+/** @typedef {{ buffer: KubecastEvent[], firstHeld: number }} GapFill */
 
+/** @type {Readonly<KubecastTiming>} */
+const DEFAULT_TIMING = Object.freeze({
+  quietMs: 4000, // every WS frame pushes the next poll this far out
+  pollMaxMs: 30000, // idle polling doubles up to this
+  reconnectBaseMs: 500, // full jitter: random() * min(reconnectMaxMs, reconnectBaseMs * 2^attempt)
+  reconnectMaxMs: 30000,
+  stableMs: 10000, // a socket live at least this long resets the reconnect backoff
+  maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
+});
+
+const DEFAULT_STORAGE_KEY = 'kubecast.live';
+const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
+
+/**
+ * The store key of an event or object: `Kind/ns/name`.
+ * @param {{ kind: string, ns: string, name: string }} ev
+ */
 export function objectKey(ev) {
   return `${ev.kind}/${ev.ns}/${ev.name}`;
 }
 
+/**
+ * Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)).
+ * @param {number} attempt
+ * @returns {number}
+ */
+export function backoffDelay(attempt, random = Math.random, baseMs = 500, capMs = 30000) {
+  return random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+/**
+ * The browser's online/offline and visibility signals (inert where there is no window).
+ * @param {typeof globalThis} [g]
+ * @returns {KubecastEnvironment}
+ */
+export function browserEnvironment(g = globalThis) {
+  const win = g.window;
+  const doc = g.document;
+  return {
+    isOnline: () => !g.navigator || g.navigator.onLine !== false,
+    isHidden: () => !!doc && doc.visibilityState === 'hidden',
+    /** @param {(change: EnvironmentChange) => void} listener */
+    subscribe(listener) {
+      const online = () => listener('online');
+      const offline = () => listener('offline');
+      const visibility = () => listener(doc && doc.visibilityState === 'hidden' ? 'hidden' : 'visible');
+      if (win && win.addEventListener) {
+        win.addEventListener('online', online);
+        win.addEventListener('offline', offline);
+      }
+      if (doc && doc.addEventListener) doc.addEventListener('visibilitychange', visibility);
+      return () => {
+        if (win && win.removeEventListener) {
+          win.removeEventListener('online', online);
+          win.removeEventListener('offline', offline);
+        }
+        if (doc && doc.removeEventListener) doc.removeEventListener('visibilitychange', visibility);
+      };
+    },
+  };
+}
+
+/** @returns {StorageLike | null} */
+function defaultStorage() {
+  try {
+    return globalThis.localStorage || null;
+  } catch (e) {
+    return null; // storage disabled (privacy settings, sandboxed frame)
+  }
+}
+
+/**
+ * @param {StorageLike | null} storage
+ * @param {string} key
+ */
+function readLiveSwitch(storage, key) {
+  try {
+    return !storage || storage.getItem(key) !== '0';
+  } catch (e) {
+    return true;
+  }
+}
+
+/**
+ * @param {StorageLike | null} storage
+ * @param {string} key
+ * @param {boolean} live
+ */
+function writeLiveSwitch(storage, key, live) {
+  try {
+    if (storage) storage.setItem(key, live ? '1' : '0');
+  } catch (e) {
+    // quota or privacy mode: the switch still works for this page
+  }
+}
+
+/**
+ * A server frame, or null for anything that is not a JSON object with a string `type`.
+ * @param {unknown} data
+ * @returns {Record<string, any> | null}
+ */
+function parseFrame(data) {
+  if (typeof data !== 'string') return null;
+  try {
+    const frame = JSON.parse(data);
+    return frame && typeof frame === 'object' && typeof frame.type === 'string' ? frame : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/**
+ * @param {any} ev
+ * @returns {ev is KubecastEvent}
+ */
+function isEvent(ev) {
+  return !!ev && typeof ev === 'object' && Number.isFinite(ev.seq);
+}
+
+/**
+ * @param {KubecastEvent} a
+ * @param {KubecastEvent} b
+ */
+function sameObject(a, b) {
+  if (Number.isFinite(a.seq) && Number.isFinite(b.seq)) return a.seq === b.seq;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Per-object changes from one store state to the next (used when a snapshot replaces it).
+ * @param {Map<string, KubecastEvent>} before
+ * @param {Map<string, KubecastEvent>} after
+ * @returns {ObjectChange[]}
+ */
+function diffStores(before, after) {
+  /** @type {ObjectChange[]} */
+  const changes = [];
+  for (const [key, object] of after) {
+    const previous = before.get(key);
+    if (!previous) changes.push({ type: 'added', key, object });
+    else if (!sameObject(previous, object)) changes.push({ type: 'modified', key, object, previous });
+  }
+  for (const [key, previous] of before) {
+    if (!after.has(key)) changes.push({ type: 'deleted', key, object: previous, previous });
+  }
+  return changes;
+}
+
+/** @param {unknown} e */
+function reportListenerError(e) {
+  if (typeof globalThis.reportError === 'function') globalThis.reportError(e);
+  else if (globalThis.console) globalThis.console.error(e);
+}
+
+/** @type {ReadonlyArray<[keyof KubecastOptions, keyof KubecastListeners]>} */
+const OPTION_LISTENERS = Object.freeze([
+  ['onChange', 'change'],
+  ['onStatus', 'status'],
+  ['onEvent', 'event'],
+  ['onObject', 'object'],
+  ['onError', 'error'],
+]);
+
 export class KubecastClient {
-  /**
-   * @param {object} opts
-   * @param {string} [opts.baseUrl]  http(s) origin of a fanout replica (default: this page's)
-   * @param {string[]} [opts.ns]     namespaces to watch (default: all)
-   * @param {string[]} [opts.kinds]  kinds to watch (default: all)
-   * @param {(client: KubecastClient) => void} [opts.onChange]  state changed
-   * @param {(status: 'live'|'polling'|'reconnecting'|'offline') => void} [opts.onStatus]
-   * @param {(event: object) => void} [opts.onEvent]  every applied event (churn warnings included)
-   * @param {string | (() => string | Promise<string>)} [opts.token]  bearer token (or its source)
-   * @param {(error: {code: string, message: string}) => void} [opts.onError]  fatal refusals
-   */
+  /** @param {KubecastOptions} [opts] (see kubecast.d.ts) */
   constructor(opts = {}) {
-    this.baseUrl = (opts.baseUrl || globalThis.location.origin).replace(/\/$/, '');
+    const origin = opts.baseUrl || (globalThis.location && globalThis.location.origin);
+    if (!origin) throw new TypeError('KubecastClient: baseUrl is required outside a page');
+    this.baseUrl = origin.replace(/\/$/, '');
     this.ns = opts.ns || [];
     this.kinds = opts.kinds || [];
-    this.onChange = opts.onChange || (() => {});
-    this.onStatus = opts.onStatus || (() => {});
-    this.onEvent = opts.onEvent || (() => {});
-    this.onError = opts.onError || (() => {});
+
+    // Injected environment (browser defaults).
+    this._WebSocket = opts.WebSocket || null; // resolved when connecting (globalThis.WebSocket)
+    /** @type {import('./kubecast.js').FetchLike} */
+    this._fetchFn = opts.fetch || ((url, init) => globalThis.fetch(url, init));
+    /** @type {(callback: () => void, ms: number) => unknown} */
+    this._setTimeout = opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms));
+    /** @type {(id: any) => void} */
+    this._clearTimeout = opts.clearTimeout || ((id) => globalThis.clearTimeout(id));
+    this._random = opts.random || Math.random;
+    this._now = opts.now || Date.now;
+    this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
+    this._storageKey = opts.storageKey || DEFAULT_STORAGE_KEY;
+    this._env = opts.environment || browserEnvironment();
+    /** @type {KubecastTiming} */
+    this.timing = { ...DEFAULT_TIMING, ...(opts.timing || {}) };
+
+    /** @type {Map<string, Set<Function>>} */
+    this._listeners = new Map();
+    for (const [option, type] of OPTION_LISTENERS) {
+      const listener = opts[option];
+      if (typeof listener === 'function') this._addListener(type, /** @type {Function} */ (listener));
+    }
+    /** @type {TokenSource | null} */
     this._tokenSource = opts.token || null;
+    /** @type {string | null} */
     this._token = typeof opts.token === 'string' ? opts.token : null;
+
+    // Public state.
+    /** @type {string | null} */
     this.epoch = null;
+    /** @type {number | null} */
     this.lastSeq = null;
+    /** @type {Map<string, KubecastEvent>} */
     this.objects = new Map();
+    /** @type {Map<string, KubecastEvent>} */
     this.summaries = new Map();
+    /** @type {KubecastStatus | null} */
     this.status = null;
+    /** @type {Date | null} */
     this.lastUpdate = null;
+    this.live = readLiveSwitch(this._storage, this._storageKey);
+
+    // Lifecycle and transport state.
+    this._started = false;
+    this._forbidden = false;
+    /** @type {(() => void) | null} */
+    this._unsubscribeEnv = null;
+    /** @type {WebSocketLike | null} */
     this._ws = null;
-    this._live = false;
+    this._socketLive = false;
+    this._liveSince = 0;
+    this._connecting = false;
+    this._connectGen = 0;
     this._attempt = 0;
-    this._pollDelay = QUIET_MS;
-    this._pollTimer = null;
+    /** @type {unknown} */
     this._reconnectTimer = null;
-    this._pending = null;
-    this._stopped = true;
+    /** @type {unknown} */
+    this._pollTimer = null;
+    this._pollDelay = this.timing.quietMs;
+    this._pollOk = false;
+    this._frames = 0;
+    this._stateGen = 0;
+    /** @type {PendingSnapshot | null} */
+    this._pendingSnapshot = null;
+    this._awaitingSnapshot = false;
+    /** @type {GapFill | null} */
+    this._gapFill = null;
+    this._sparse = false;
+    /** @type {Promise<unknown>} */
+    this._catchUpTail = Promise.resolve();
   }
 
+  // --- public API ----------------------------------------------------------------------------
+
   start() {
-    this._stopped = false;
-    this._connect();
-    this._schedulePoll(QUIET_MS);
+    if (this._started) return;
+    this._started = true;
+    this._forbidden = false;
+    this._unsubscribeEnv = this._env.subscribe((change) => this._onEnvironment(change));
+    this._resume(this.timing.quietMs);
+    this._updateStatus();
   }
 
   stop() {
-    this._stopped = true;
-    clearTimeout(this._pollTimer);
-    clearTimeout(this._reconnectTimer);
-    if (this._ws) this._ws.close(1000);
+    if (!this._started) return;
+    this._started = false;
+    if (this._unsubscribeEnv) this._unsubscribeEnv();
+    this._unsubscribeEnv = null;
+    this._suspend('stopped');
+    this._updateStatus();
+  }
+
+  /**
+   * Turns live updates on or off; the choice is persisted in `storage`.
+   * @param {boolean} on
+   */
+  setLive(on) {
+    const live = !!on;
+    if (live === this.live) return;
+    this.live = live;
+    writeLiveSwitch(this._storage, this._storageKey, live);
+    if (live) {
+      this._attempt = 0;
+      this._resume(0);
+    } else {
+      this._suspend('live updates off');
+    }
+    this._updateStatus();
+  }
+
+  /**
+   * Replaces the token (a JWT, or a function returning one). A live socket switches to a new
+   * JWT at once (before the old one expires); a function is called on the next connect or poll.
+   * @param {TokenSource} token
+   */
+  setToken(token) {
+    if (typeof token === 'function') {
+      this._tokenSource = token;
+      this._token = null;
+      return;
+    }
+    this._tokenSource = token;
+    this._token = token;
+    if (this._socketLive) this._send({ type: 'auth', token });
+  }
+
+  /**
+   * Adds a listener (`change`, `status`, `event`, `object`, `error`); returns its remover.
+   * @template {keyof KubecastListeners} K
+   * @param {K} type
+   * @param {KubecastListeners[K]} listener
+   * @returns {() => void}
+   */
+  on(type, listener) {
+    return this._addListener(type, listener);
+  }
+
+  /**
+   * @param {string} type
+   * @param {Function} listener
+   */
+  _addListener(type, listener) {
+    let listeners = this._listeners.get(type);
+    if (!listeners) this._listeners.set(type, (listeners = new Set()));
+    const set = listeners;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  _canRun() {
+    return this._started && this.live && !this._forbidden && this._env.isOnline();
+  }
+
+  _canPoll() {
+    return this._canRun() && !this._env.isHidden();
+  }
+
+  /**
+   * (Re)starts the transports: connect now unless a socket exists, poll in `pollInMs`.
+   * @param {number} pollInMs
+   */
+  _resume(pollInMs) {
+    if (!this._canRun() || this._env.isHidden()) return;
+    if (!this._ws && !this._connecting) {
+      this._clearTimer('_reconnectTimer');
+      this._connect();
+    }
+    this._pollDelay = this.timing.quietMs;
+    this._schedulePoll(pollInMs);
+  }
+
+  /**
+   * Stops every transport: closes the socket, cancels timers and any connect under way.
+   * @param {string} reason
+   */
+  _suspend(reason) {
+    this._connectGen += 1;
+    this._connecting = false;
+    this._pollOk = false;
+    this._clearTimer('_pollTimer');
+    this._clearTimer('_reconnectTimer');
+    this._closeSocket(1000, reason);
+  }
+
+  /** @param {EnvironmentChange} change */
+  _onEnvironment(change) {
+    if (!this._started) return;
+    if (change === 'offline') {
+      // A socket is rarely usable offline and may take long to notice: drop it, stop retrying.
+      this._suspend('offline');
+    } else if (change === 'online') {
+      this._attempt = 0;
+      this._resume(0);
+    } else if (change === 'hidden') {
+      this._clearTimer('_pollTimer');
+      this._clearTimer('_reconnectTimer');
+    } else if (change === 'visible') {
+      this._resume(0);
+    }
+    this._updateStatus();
+  }
+
+  _updateStatus() {
+    if (!this._started && this.status === null) return; // never started: nothing to report
+    /** @type {KubecastStatus} */
+    let status;
+    if (!this._canRun()) status = 'offline';
+    else if (this._socketLive) status = 'live';
+    else if (this._pollOk) status = 'polling';
+    else status = 'reconnecting';
+    if (status !== this.status) {
+      this.status = status;
+      this._emit('status', status);
+    }
+  }
+
+  /** @param {'_pollTimer' | '_reconnectTimer'} name */
+  _clearTimer(name) {
+    if (this[name] !== null) this._clearTimeout(this[name]);
+    this[name] = null;
+  }
+
+  /**
+   * @param {keyof KubecastListeners} type
+   * @param {...unknown} args
+   */
+  _emit(type, ...args) {
+    const listeners = this._listeners.get(type);
+    if (!listeners) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(...args);
+      } catch (e) {
+        reportListenerError(e); // a failing UI callback must not break the client
+      }
+    }
   }
 
   // --- state ---------------------------------------------------------------------------------
@@ -90,194 +475,418 @@ export class KubecastClient {
     return q;
   }
 
+  /**
+   * Applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones.
+   * @param {unknown} epoch
+   * @param {unknown[]} events
+   * @returns {KubecastEvent[]}
+   */
   _applyEvents(epoch, events) {
-    if (epoch !== this.epoch) return false;
-    let changed = false;
+    if (epoch !== this.epoch || this.lastSeq === null) return [];
+    /** @type {KubecastEvent[]} */
+    const applied = [];
+    /** @type {ObjectChange[]} */
+    const changes = [];
     for (const ev of events) {
-      if (this.lastSeq !== null && ev.seq <= this.lastSeq) continue;
+      if (!isEvent(ev) || (this.lastSeq !== null && ev.seq <= this.lastSeq)) continue;
       this.lastSeq = ev.seq;
-      changed = true;
-      const key = objectKey(ev);
-      if (ev.op === 'deleted') this.objects.delete(key);
-      else if (ev.op === 'summary') this.summaries.set(key, ev);
-      else if (ev.op !== 'churn') this.objects.set(key, ev);
-      this.onEvent(ev);
+      applied.push(ev);
+      this._applyToStore(ev, changes);
     }
-    if (changed) this._changed();
-    return changed;
+    if (applied.length) {
+      for (const ev of applied) this._emit('event', ev);
+      this._changed(changes);
+    }
+    return applied;
   }
 
-  _replace(epoch, seq, objects, summaries) {
+  /**
+   * @param {KubecastEvent} ev
+   * @param {ObjectChange[]} changes
+   */
+  _applyToStore(ev, changes) {
+    const key = objectKey(ev);
+    if (ev.op === 'summary') {
+      this.summaries.set(key, ev);
+    } else if (ev.op === 'deleted') {
+      const previous = this.objects.get(key);
+      if (previous) {
+        this.objects.delete(key);
+        changes.push({ type: 'deleted', key, object: ev, previous });
+      }
+    } else if (ev.op !== 'churn') {
+      const previous = this.objects.get(key);
+      this.objects.set(key, ev);
+      changes.push(previous ? { type: 'modified', key, object: ev, previous } : { type: 'added', key, object: ev });
+    }
+  }
+
+  /**
+   * A snapshot replaces the whole state; objects missing from it are reported deleted.
+   * @param {string} epoch
+   * @param {number} seq
+   * @param {unknown[]} objects
+   * @param {unknown[]} summaries
+   */
+  _replaceState(epoch, seq, objects, summaries) {
+    const next = new Map(objects.filter(isEvent).map((o) => [objectKey(o), o]));
+    const changes = diffStores(this.objects, next);
     this.epoch = epoch;
     this.lastSeq = seq;
-    this.objects = new Map(objects.map((o) => [objectKey(o), o]));
-    this.summaries = new Map(summaries.map((o) => [objectKey(o), o]));
-    this._changed();
+    this.objects = next;
+    this.summaries = new Map(summaries.filter(isEvent).map((o) => [objectKey(o), o]));
+    this._stateGen += 1;
+    this._awaitingSnapshot = false;
+    this._gapFill = null;
+    this._changed(changes);
   }
 
+  /**
+   * @param {unknown} epoch
+   * @param {unknown} seq
+   */
   _advance(epoch, seq) {
-    if (epoch === this.epoch && (this.lastSeq === null || seq > this.lastSeq)) this.lastSeq = seq;
+    if (epoch === this.epoch && this.lastSeq !== null && typeof seq === 'number' && seq > this.lastSeq) {
+      this.lastSeq = seq;
+    }
   }
 
-  _changed() {
-    this.lastUpdate = new Date();
-    this.onChange(this);
+  /** @param {ObjectChange[]} changes */
+  _changed(changes) {
+    this.lastUpdate = new Date(this._now());
+    for (const change of changes) this._emit('object', change);
+    this._emit('change', this, changes);
   }
 
-  _setStatus(status) {
-    if (globalThis.navigator && navigator.onLine === false) status = 'offline';
-    if (status !== this.status) {
-      this.status = status;
-      this.onStatus(status);
+  /** Our state belongs to another epoch (or none): get a snapshot, preferably on the socket. */
+  _requestSnapshot() {
+    this.lastSeq = null;
+    if (this._socketLive) {
+      this._awaitingSnapshot = true;
+      this._send({ type: 'get_snapshot' });
+    } else {
+      this._schedulePoll(0);
     }
   }
 
   // --- WebSocket -----------------------------------------------------------------------------
 
-  /** Replaces the token; a live socket switches to it at once (before the old one expires). */
-  setToken(token) {
-    this._token = token;
-    if (this._ws && this._ws.readyState === 1) {
-      this._ws.send(JSON.stringify({ type: 'auth', token }));
-    }
-  }
-
+  /** @returns {Promise<string | null>} */
   async _currentToken() {
     if (this._token === null && typeof this._tokenSource === 'function') {
-      this._token = await this._tokenSource();
+      this._token = (await this._tokenSource()) || null;
     }
     return this._token;
   }
 
+  _socketUrl() {
+    return `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
+  }
+
   async _connect() {
-    if (this._stopped) return;
-    const url = `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
+    const gen = ++this._connectGen;
+    this._connecting = true;
     let ws;
     try {
       const token = await this._currentToken();
-      ws = token ? new WebSocket(url, ['kubecast.v1', `bearer.${token}`]) : new WebSocket(url);
+      if (gen !== this._connectGen || !this._canRun()) return; // suspended meanwhile
+      const protocols = token ? ['kubecast.v1', `bearer.${token}`] : ['kubecast.v1'];
+      const Socket = this._WebSocket || /** @type {WebSocketConstructorLike} */ (globalThis.WebSocket);
+      ws = new Socket(this._socketUrl(), protocols);
     } catch (e) {
-      this._reconnectLater();
+      if (gen === this._connectGen) this._scheduleReconnect();
       return;
+    } finally {
+      if (gen === this._connectGen) this._connecting = false;
     }
     this._ws = ws;
-    ws.onmessage = (msg) => this._onFrame(msg.data);
+    this._socketLive = false;
+    ws.onmessage = (msg) => {
+      if (this._ws === ws) this._onFrame(msg.data);
+    };
     ws.onclose = (ev) => {
-      if (this._ws !== ws) return;
-      this._ws = null;
-      this._live = false;
-      this._pending = null;
-      if (ev.code === 4401 && typeof this._tokenSource === 'function') this._token = null;
-      if (ev.code === 4403) {
-        this.onError({ code: 'forbidden', message: ev.reason || 'forbidden' });
-        this.stop();
-        this._setStatus('offline');
-        return;
-      }
-      this._reconnectLater();
-      this._schedulePoll(0);
+      if (this._ws === ws) this._onSocketClosed(ev.code, ev.reason);
     };
   }
 
-  async _fetch(path) {
-    const token = await this._currentToken();
-    const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await fetch(`${this.baseUrl}${path}`, { headers });
-    if (res.status === 401 && typeof this._tokenSource === 'function') this._token = null;
-    return res;
-  }
-
-  _reconnectLater() {
-    if (this._stopped) return;
-    this._setStatus(this._polledOk ? 'polling' : 'reconnecting');
-    const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** this._attempt);
-    this._attempt += 1;
-    clearTimeout(this._reconnectTimer);
-    this._reconnectTimer = setTimeout(() => this._connect(), Math.random() * cap);
-  }
-
-  _onFrame(data) {
-    let f;
+  /** @param {object} message */
+  _send(message) {
     try {
-      f = JSON.parse(data);
+      if (this._ws) this._ws.send(JSON.stringify(message));
     } catch (e) {
+      // the close event follows
+    }
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  _closeSocket(code, reason) {
+    const ws = this._ws;
+    if (!ws) return;
+    this._forgetSocket();
+    try {
+      ws.close(code, reason);
+    } catch (e) {
+      // already closing
+    }
+  }
+
+  _forgetSocket() {
+    this._ws = null;
+    this._socketLive = false;
+    this._pendingSnapshot = null;
+    this._awaitingSnapshot = false;
+    this._gapFill = null;
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  _onSocketClosed(code, reason) {
+    const wasLive = this._socketLive;
+    if (wasLive && this._now() - this._liveSince >= this.timing.stableMs) this._attempt = 0;
+    this._forgetSocket();
+    if (code === 4403) {
+      this._forbidden = true;
+      this._suspend('forbidden');
+      this._emit('error', { code: 'forbidden', message: reason || 'forbidden' });
+      this._updateStatus();
       return;
     }
-    // Every frame proves the socket is alive: push the next poll out.
-    this._schedulePoll(QUIET_MS);
-    switch (f.type) {
+    if (code === 4401) this._onUnauthenticated(reason);
+    this._scheduleReconnect();
+    if (wasLive) this._schedulePoll(0); // catch up over HTTP while the socket is down
+    this._updateStatus();
+  }
+
+  /** @param {string} reason */
+  _onUnauthenticated(reason) {
+    if (typeof this._tokenSource === 'function') {
+      this._token = null; // the next connect asks the function for a fresh token
+    } else {
+      this._emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
+    }
+  }
+
+  _scheduleReconnect() {
+    // Hidden pages and offline browsers reconnect when they become visible / online again.
+    if (!this._canRun() || this._env.isHidden()) return;
+    const t = this.timing;
+    const delay = backoffDelay(this._attempt, this._random, t.reconnectBaseMs, t.reconnectMaxMs);
+    this._attempt += 1;
+    this._clearTimer('_reconnectTimer');
+    this._reconnectTimer = this._setTimeout(() => {
+      this._reconnectTimer = null;
+      if (!this._ws && !this._connecting) this._connect();
+    }, delay);
+  }
+
+  /** @param {unknown} data */
+  _onFrame(data) {
+    // Every frame, even one we cannot use, proves the socket is alive: push the next poll out.
+    this._frames += 1;
+    this._pollDelay = this.timing.quietMs;
+    this._schedulePoll(this.timing.quietMs);
+    const frame = parseFrame(data);
+    if (!frame) return;
+    switch (frame.type) {
       case 'hello':
-        this._attempt = 0;
-        this._live = true;
-        this._setStatus('live');
+        this._onHello();
         break;
       case 'snapshot':
-        if (f.part === 0 || !this._pending) this._pending = { objects: [], summaries: [] };
-        this._pending.objects.push(...f.objects);
-        this._pending.summaries.push(...(f.summaries || []));
-        if (f.last !== false) {
-          this._replace(f.epoch, f.seq, this._pending.objects, this._pending.summaries);
-          this._pending = null;
-        }
+        this._onSnapshotPart(frame);
         break;
       case 'events':
-        this._applyEvents(f.epoch, f.events);
+        this._onEventsFrame(frame);
         break;
       case 'position':
-        this._advance(f.epoch, f.seq);
+        this._onPosition(frame);
         break;
       case 'reset':
-        // A snapshot follows on the socket.
-        this.epoch = f.epoch;
-        this.lastSeq = null;
+        // The cursor cannot be resumed; a snapshot follows on the socket. Keep showing the
+        // old objects until it has arrived, then replace them.
+        this._awaitingSnapshot = true;
+        this._pendingSnapshot = null;
         break;
       default:
-        break;
+        break; // pong, error (a close follows when it matters), future frame types
     }
+  }
+
+  _onHello() {
+    this._socketLive = true;
+    this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
+    this._liveSince = this._now();
+    this._updateStatus();
+  }
+
+  /** @param {Record<string, any>} frame */
+  _onSnapshotPart(frame) {
+    if (!Array.isArray(frame.objects)) return;
+    if (frame.part === 0 || !this._pendingSnapshot) this._pendingSnapshot = { objects: [], summaries: [] };
+    const pending = this._pendingSnapshot;
+    pending.objects.push(...frame.objects);
+    if (Array.isArray(frame.summaries)) pending.summaries.push(...frame.summaries);
+    if (frame.last !== false) {
+      this._pendingSnapshot = null;
+      this._replaceState(frame.epoch, frame.seq, pending.objects, pending.summaries);
+    }
+  }
+
+  /** @param {Record<string, any>} frame */
+  _onEventsFrame(frame) {
+    if (!Array.isArray(frame.events) || this._awaitingSnapshot || this.epoch === null) return;
+    if (frame.epoch !== this.epoch) {
+      this._requestSnapshot(); // epoch change without a reset: our state is from a dead log
+      return;
+    }
+    if (this.lastSeq === null) return; // a snapshot was requested and has not arrived yet
+    if (this._gapFill) {
+      this._gapFill.buffer.push(...frame.events);
+      return;
+    }
+    if (this._isGap(frame.events)) this._fillGap(frame.events);
+    else this._applyEvents(frame.epoch, frame.events);
+  }
+
+  /** @param {Record<string, any>} frame */
+  _onPosition(frame) {
+    if (this.epoch !== null && this.lastSeq !== null && frame.epoch !== this.epoch && !this._awaitingSnapshot) {
+      this._requestSnapshot();
+    } else if (!this._gapFill) {
+      this._advance(frame.epoch, frame.seq);
+    }
+  }
+
+  // --- gap fill ------------------------------------------------------------------------------
+
+  /**
+   * Without a filter, seqs are contiguous, so an events frame starting beyond lastSeq + 1 means
+   * events were missed. (Filtered subscriptions and namespace-limited tokens see sparse seqs;
+   * once a fill finds nothing in a skipped range, the client stops treating skips as gaps.)
+   */
+  /** @param {unknown[]} events */
+  _isGap(events) {
+    if (this._sparse || this.ns.length || this.kinds.length || this.lastSeq === null) return false;
+    const first = events.find(isEvent);
+    return !!first && first.seq > this.lastSeq + 1;
+  }
+
+  /**
+   * Holds the socket's events, fetches the missed range from /events, then applies them.
+   * @param {unknown[]} events
+   */
+  _fillGap(events) {
+    const first = events.find(isEvent);
+    /** @type {GapFill} */
+    const fill = { buffer: events.filter(isEvent), firstHeld: first ? first.seq : 0 };
+    this._gapFill = fill;
+    this._catchUp().then(
+      (applied) => {
+        if (this._gapFill !== fill) return;
+        this._gapFill = null;
+        if (!applied.some((ev) => ev.seq < fill.firstHeld)) this._sparse = true;
+        this._applyEvents(this.epoch, fill.buffer);
+      },
+      () => {
+        if (this._gapFill !== fill) return;
+        // Could not fill it over HTTP: resume the socket from lastSeq instead (the server replays).
+        this._closeSocket(CLIENT_GAP_CLOSE, 'gap');
+        this._scheduleReconnect();
+        this._updateStatus();
+      },
+    );
   }
 
   // --- polling -------------------------------------------------------------------------------
 
+  /** @param {number} ms */
   _schedulePoll(ms) {
-    if (this._stopped) return;
-    clearTimeout(this._pollTimer);
-    this._pollTimer = setTimeout(() => this._poll(), ms);
+    if (!this._canPoll()) return;
+    this._clearTimer('_pollTimer');
+    this._pollTimer = this._setTimeout(() => {
+      this._pollTimer = null;
+      this._poll();
+    }, ms);
   }
 
   async _poll() {
-    if (this._stopped) return;
-    let got = false;
+    if (!this._canPoll()) return;
+    const framesBefore = this._frames;
+    /** @type {KubecastEvent[]} */
+    let applied = [];
     try {
-      if (this.epoch === null || this.lastSeq === null) {
-        await this._fetchSnapshot();
-        got = true;
-      } else {
-        const res = await this._fetch(`/events?${this._cursorQuery()}`);
-        if (res.status === 410) {
-          await this._fetchSnapshot();
-          got = true;
-        } else if (res.ok) {
-          const page = await res.json();
-          got = this._applyEvents(page.epoch, page.events);
-          this._advance(page.epoch, page.next);
-        } else {
-          throw new Error(`HTTP ${res.status}`);
-        }
-      }
-      this._polledOk = true;
-      if (!this._live) this._setStatus('polling');
+      applied = await this._catchUp();
+      this._pollOk = true;
     } catch (e) {
-      this._polledOk = false;
-      if (!this._live) this._setStatus('reconnecting');
+      this._pollOk = false;
     }
-    this._pollDelay = got ? QUIET_MS / 4 : Math.min(POLL_MAX_MS, this._pollDelay * 2);
-    this._schedulePoll(this._live ? QUIET_MS : this._pollDelay);
+    this._updateStatus();
+    if (this._frames !== framesBefore) return; // a frame arrived meanwhile and rescheduled us
+    // Idle polling backs off; anything new snaps it back.
+    this._pollDelay = applied.length ? this.timing.quietMs : Math.min(this.timing.pollMaxMs, this._pollDelay * 2);
+    this._schedulePoll(this._pollDelay);
   }
 
-  async _fetchSnapshot() {
-    const res = await this._fetch(`/snapshot?${this._filterQuery()}`);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  /**
+   * Runs catch-ups one at a time (a poll and a gap fill never interleave).
+   * @returns {Promise<KubecastEvent[]>}
+   */
+  _catchUp() {
+    const run = () => this._fetchPages();
+    const result = this._catchUpTail.then(run, run);
+    this._catchUpTail = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Brings the state to the head over HTTP: /events pages from lastSeq, following `next` until
+   * `head`, or a snapshot when there is no state, on 410 or on another epoch. Returns the applied
+   * events (a snapshot counts as one entry so callers see that something arrived).
+   * @returns {Promise<KubecastEvent[]>}
+   */
+  async _fetchPages() {
+    if (this.epoch === null || this.lastSeq === null) return this._loadSnapshot();
+    const gen = this._stateGen;
+    /** @type {KubecastEvent[]} */
+    const applied = [];
+    for (let page = 0; page < this.timing.maxPagesPerPoll; page += 1) {
+      const res = await this._request(`/events?${this._cursorQuery()}`);
+      if (gen !== this._stateGen) return applied; // a socket snapshot replaced the state meanwhile
+      if (res.status === 410) return applied.concat(await this._loadSnapshot());
+      if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
+      const body = await res.json();
+      if (gen !== this._stateGen) return applied;
+      if (body.epoch !== this.epoch) return applied.concat(await this._loadSnapshot());
+      applied.push(...this._applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
+      this._advance(body.epoch, body.next);
+      if (!(body.next < body.head)) break;
+    }
+    return applied;
+  }
+
+  /** @returns {Promise<KubecastEvent[]>} */
+  async _loadSnapshot() {
+    const res = await this._request(`/snapshot?${this._filterQuery()}`);
+    if (!res.ok) throw new Error(`GET /snapshot: HTTP ${res.status}`);
     const snap = await res.json();
-    this._replace(snap.epoch, snap.seq, snap.objects, snap.summaries || []);
+    this._replaceState(snap.epoch, snap.seq, snap.objects || [], snap.summaries || []);
+    return [{ seq: snap.seq, epoch: snap.epoch, op: 'added', kind: 'Snapshot', ns: '', name: '' }];
+  }
+
+  /**
+   * @param {string} path
+   * @returns {Promise<ResponseLike>}
+   */
+  async _request(path) {
+    const token = await this._currentToken();
+    /** @type {Record<string, string>} */
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await this._fetchFn(`${this.baseUrl}${path}`, { headers });
+    if (res.status === 401 && typeof this._tokenSource === 'function') this._token = null;
+    return res;
   }
 }

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, startLive, flush } from '../testing/fakes.js';
+
+test('every WS frame, position included, pushes the next poll 4 s out', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h);
+  assert.equal(h.client.status, 'live');
+
+  // Frames every 3 s for a minute (heartbeats and events mixed): never a poll.
+  for (let i = 0; i < 20; i += 1) {
+    await h.clock.advance(3000);
+    if (i % 2) ws.position();
+    else ws.events([h.server.append('updated', 'a', { obj: { i } })]);
+  }
+  assert.equal(h.server.requestsTo('/events').length, 0);
+  assert.equal(h.server.requestsTo('/snapshot').length, 0);
+
+  // Then the socket goes quiet: the poll comes exactly 4 s after the last frame.
+  const lastFrameAt = h.clock.time;
+  await h.clock.advance(3999);
+  assert.equal(h.server.requestsTo('/events').length, 0);
+  await h.clock.advance(1);
+  const polls = h.server.requestsTo('/events');
+  assert.equal(polls.length, 1);
+  assert.equal(polls[0].at, lastFrameAt + 4000);
+  assert.equal(polls[0].url.searchParams.get('since'), String(h.server.head));
+  assert.equal(polls[0].url.searchParams.get('epoch'), 'e1');
+});
+
+test('a frame that cannot be parsed still counts as proof of life', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  await h.clock.advance(3000);
+  ws.push('not json');
+  await h.clock.advance(3000);
+  assert.equal(h.server.requestsTo('/events').length, 0);
+});
+
+/** Times between successive /events polls. */
+function pollIntervals(h) {
+  const at = h.server.requestsTo('/events').map((r) => r.at);
+  return at.slice(1).map((t, i) => t - at[i]);
+}
+
+test('idle polling doubles up to 30 s and snaps back to 4 s when something arrives', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  h.client.start();
+  await flush(); // the socket never opens (no hello): polling carries the client
+  await h.clock.advance(4000); // first poll: no state yet, so GET /snapshot
+  assert.equal(h.server.requestsTo('/snapshot').length, 1);
+  assert.equal(h.client.objects.size, 1);
+  assert.equal(h.client.status, 'polling');
+
+  await h.clock.advance(4000 + 8000 + 16000 + 30000 + 30000 + 30000);
+  assert.deepEqual(pollIntervals(h), [8000, 16000, 30000, 30000, 30000]);
+
+  // Something changes: the poll that finds it resets the interval to 4 s, then it backs off again.
+  h.server.append('added', 'b');
+  await h.clock.advance(30000 + 4000 + 8000);
+  assert.deepEqual(pollIntervals(h).slice(5), [30000, 4000, 8000]);
+  assert.equal(h.client.objects.size, 2);
+});
+
+test('a frame resets the poll backoff, so polling after it starts again at 4 s', async () => {
+  const h = setup();
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000 + 4000 + 8000 + 16000); // snapshot, then idle polls back off
+  const ws = h.server.lastSocket;
+  ws.hello();
+  ws.position(0);
+  const frameAt = h.clock.time;
+  await h.clock.advance(4000);
+  const polls = h.server.requestsTo('/events');
+  assert.equal(polls[polls.length - 1].at, frameAt + 4000);
+});
+
+test('status: reconnecting, live, then polling when the socket is gone but polls answer', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h);
+  ws.serverClose(1001);
+  assert.equal(h.client.status, 'reconnecting');
+  await h.clock.advance(0); // the close triggers an immediate catch-up poll
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  assert.equal(h.client.status, 'polling');
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  h.server.lastSocket.hello();
+  assert.equal(h.client.status, 'live');
+  assert.deepEqual(h.seen.statuses, ['reconnecting', 'live', 'reconnecting', 'polling', 'live']);
+});
+
+test('a poll from before the socket went live does not make a later outage read as polling', async () => {
+  const h = setup();
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000); // the socket is slow to open: a poll loads the snapshot
+  assert.equal(h.client.status, 'polling');
+  const ws = h.server.lastSocket;
+  ws.hello();
+  assert.equal(h.client.status, 'live');
+  h.server.down = true;
+  ws.serverClose(1006);
+  assert.equal(h.client.status, 'reconnecting');
+  await h.clock.advance(0); // the catch-up poll fails
+  assert.equal(h.client.status, 'reconnecting');
+});
+
+test('failed polls report reconnecting and back off too', async () => {
+  const h = setup();
+  h.server.down = true;
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000 + 8000 + 16000 + 30000);
+  const at = h.server.requestsTo('/snapshot').map((r) => r.at);
+  assert.deepEqual(at, [4000, 12000, 28000, 58000]);
+  assert.equal(h.client.status, 'reconnecting');
+});
+
+test('a frame arriving while a poll is in flight decides the next poll time (4 s after it)', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  h.server.hold = true;
+  await h.clock.advance(4000); // quiet: a poll starts and waits for its answer
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  await h.clock.advance(1000);
+  ws.position();
+  const frameAt = h.clock.time;
+  h.server.hold = false;
+  h.server.release(); // the poll comes back empty
+  await h.clock.advance(4000);
+  const polls = h.server.requestsTo('/events');
+  assert.equal(polls.length, 2);
+  assert.equal(polls[1].at, frameAt + 4000);
+});

@@ -3,23 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  eventually, launchBrowser, screenshotPath, serverKeysAt, snapshot, startKubecast,
+  assertSameState, eventually, launchBrowser, pageState, screenshotPath, snapshot, startKubecast,
 } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** What the page's client holds: its cursor and object keys (the page exposes `window.kubecast`). */
-function pageState(page) {
-  return page.evaluate(() => ({
-    epoch: window.kubecast.epoch,
-    seq: window.kubecast.lastSeq,
-    keys: [...window.kubecast.objects.keys()],
-    rendered: document.querySelectorAll('#objects li').length,
-    status: document.getElementById('status').textContent,
-  }));
-}
 
 describe('dashboard', () => {
   test('shows exactly the simulated cluster once live', async () => {
@@ -35,8 +24,7 @@ describe('dashboard', () => {
       });
       assert.equal(state.epoch, snap.epoch);
       assert.equal(state.seq, snap.seq);
-      const serverKeys = await serverKeysAt(kubecast.url, snap, snap.seq);
-      assert.deepEqual(new Set(state.keys), serverKeys);
+      await assertSameState(kubecast.url, snap, state);
       assert.equal(await page.textContent('#position'), `${snap.epoch}:${snap.seq}`);
       await page.screenshot({ path: screenshotPath('dashboard'), fullPage: true });
     } finally {
@@ -57,8 +45,7 @@ describe('dashboard', () => {
         const s = await pageState(page);
         return s.seq >= base.seq + 20 ? s : null;
       });
-      const serverKeys = await serverKeysAt(kubecast.url, base, moved.seq);
-      assert.deepEqual(new Set(moved.keys), serverKeys);
+      await assertSameState(kubecast.url, base, moved);
       await eventually('the DOM to show what the client holds', async () => {
         const s = await pageState(page);
         return s.rendered === s.keys.length;

@@ -1,6 +1,7 @@
 // Shared pieces of the browser tests: a Kubecast process on a free port, Debian's Chromium, and
 // the server's own view of the state (snapshot + events) to compare a page against.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -26,8 +27,8 @@ export async function freePort() {
 }
 
 /** The embedded `kubecast` (simulated cluster, in-memory log) on a free port; ready when it returns. */
-export async function startKubecast({ churn = '0s', seed = 1 } = {}) {
-  const port = await freePort();
+export async function startKubecast({ churn = '0s', seed = 1, port } = {}) {
+  port ??= await freePort();
   const child = spawn(binary, [
     '--listen', `127.0.0.1:${port}`, '--source', 'sim',
     '--sim-churn', churn, '--sim-seed', String(seed), '--log', 'warn',
@@ -43,6 +44,7 @@ export async function startKubecast({ churn = '0s', seed = 1 } = {}) {
   }
   return {
     url,
+    port,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -79,26 +81,52 @@ export async function eventually(what, check, ms = 15000) {
 const key = (ev) => `${ev.kind}/${ev.ns}/${ev.name}`;
 
 /**
- * The server's object keys at exactly `seq`: its snapshot at `base` (taken earlier, at or below
- * `seq`) with every logged event up to `seq` applied.
+ * The server's state at exactly `seq` as object keys and summary keys: its snapshot at `base`
+ * (taken earlier, at or below `seq`) with every logged event up to `seq` applied the way the
+ * server's own view applies them (`added`/`updated` keep an object, `summary` keeps a summary,
+ * `deleted` and `churn` remove the key).
  */
-export async function serverKeysAt(url, base, seq) {
-  const keys = new Set(base.objects.map(key));
+export async function serverStateAt(url, base, seq) {
+  const state = new Map([
+    ...base.objects.map((o) => [key(o), 'object']),
+    ...base.summaries.map((o) => [key(o), 'summary']),
+  ]);
   let since = base.seq;
   while (since < seq) {
     const page = await (await fetch(`${url}/events?since=${since}&epoch=${base.epoch}&limit=1000`)).json();
     if (page.epoch !== base.epoch) throw new Error('the epoch changed under the test');
     for (const ev of page.events) {
       if (ev.seq > seq) break;
-      if (ev.op === 'deleted') keys.delete(key(ev));
-      else keys.add(key(ev));
+      if (ev.op === 'added' || ev.op === 'updated') state.set(key(ev), 'object');
+      else if (ev.op === 'summary') state.set(key(ev), 'summary');
+      else state.delete(key(ev));
     }
     if (page.next === since) break;
     since = page.next;
   }
-  return keys;
+  const of = (what) => new Set([...state].filter(([, v]) => v === what).map(([k]) => k));
+  return { objects: of('object'), summaries: of('summary') };
+}
+
+/** Asserts that the page's client holds exactly the server's state at the page's seq. */
+export async function assertSameState(url, base, pageState) {
+  const server = await serverStateAt(url, base, pageState.seq);
+  assert.deepEqual(new Set(pageState.keys), server.objects, 'objects');
+  assert.deepEqual(new Set(pageState.summaries), server.summaries, 'summaries');
 }
 
 export async function snapshot(url) {
   return (await fetch(`${url}/snapshot`)).json();
+}
+
+/** What the page's client holds: its cursor and object keys (the page exposes `window.kubecast`). */
+export function pageState(page) {
+  return page.evaluate(() => ({
+    epoch: window.kubecast.epoch,
+    seq: window.kubecast.lastSeq,
+    keys: [...window.kubecast.objects.keys()],
+    summaries: [...window.kubecast.summaries.keys()],
+    rendered: document.querySelectorAll('#objects li').length,
+    status: document.getElementById('status').textContent,
+  }));
 }

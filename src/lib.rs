@@ -44,6 +44,18 @@ pub struct Args {
     #[arg(long, env = "KUBECAST_SIM_NAMESPACES", default_value_t = 3)]
     pub sim_namespaces: usize,
 
+    /// Deployments per namespace in the simulated cluster (each with a ReplicaSet, pods and a
+    /// Service).
+    #[arg(long, env = "KUBECAST_SIM_DEPLOYMENTS", default_value_t = 3)]
+    pub sim_deployments: usize,
+
+    /// Upper bound of a simulated deployment's initial replicas (drawn from 1..=N): with the two
+    /// options above it sizes the cluster (e.g. 20 namespaces × 10 deployments × 100 ≈ 10,000
+    /// pods).
+    #[arg(long, env = "KUBECAST_SIM_MAX_REPLICAS", default_value_t = 3,
+          value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub sim_max_replicas: i32,
+
     /// Scenarios the simulated cluster plays (comma-separated): random, rolling-update, hpa,
     /// crashloop, jobs, node-not-ready, namespace-deletion, mixed.
     #[arg(
@@ -159,6 +171,8 @@ async fn start_sim(
     let config = SimConfig {
         seed: args.sim_seed,
         namespaces: args.sim_namespaces,
+        deployments_per_namespace: args.sim_deployments,
+        max_replicas: args.sim_max_replicas,
         churn_interval: (!args.sim_churn.is_zero()).then_some(args.sim_churn),
         scenarios: args.sim_scenario.clone(),
         ..SimConfig::default()

@@ -27,11 +27,11 @@ export async function freePort() {
 }
 
 /** The embedded `kubecast` (simulated cluster, in-memory log) on a free port; ready when it returns. */
-export async function startKubecast({ churn = '0s', seed = 1, port } = {}) {
+export async function startKubecast({ churn = '0s', seed = 1, port, extra = [] } = {}) {
   port ??= await freePort();
   const child = spawn(binary, [
     '--listen', `127.0.0.1:${port}`, '--source', 'sim',
-    '--sim-churn', churn, '--sim-seed', String(seed), '--log', 'warn',
+    '--sim-churn', churn, '--sim-seed', String(seed), '--log', 'warn', ...extra,
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -73,3 +73,32 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
         "kubecast stops cleanly on cancel: {result:?}"
     );
 }
+
+/// The simulated cluster's size options are checked when parsed: no cluster with zero replicas.
+#[test]
+fn a_simulated_cluster_size_out_of_range_is_refused() {
+    let refused = kubecast::Args::try_parse_from(["kubecast", "--sim-max-replicas", "0"])
+        .expect_err("0 replicas is refused");
+    assert!(
+        refused.to_string().contains("--sim-max-replicas"),
+        "{refused}"
+    );
+    let sized = kubecast::Args::try_parse_from([
+        "kubecast",
+        "--sim-namespaces",
+        "20",
+        "--sim-deployments",
+        "10",
+        "--sim-max-replicas",
+        "100",
+    ])
+    .expect("a large cluster");
+    assert_eq!(
+        (
+            sized.sim_namespaces,
+            sized.sim_deployments,
+            sized.sim_max_replicas
+        ),
+        (20, 10, 100)
+    );
+}

@@ -509,6 +509,9 @@ export class KubecastClient {
     if (ev.op === 'summary') {
       this.summaries.set(key, ev);
     } else if (ev.op === 'deleted') {
+      // The server's view keeps objects and summaries under one key space: a delete removes
+      // either (a finished Job's summary goes this way).
+      this.summaries.delete(key);
       const previous = this.objects.get(key);
       if (previous) {
         this.objects.delete(key);

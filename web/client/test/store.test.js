@@ -122,3 +122,13 @@ test('a throwing listener does not break the client', async () => {
   assert.equal(h.client.objects.size, 2);
   assert.ok(errors.length >= 2);
 });
+
+test('a deleted summary leaves the summaries, as it leaves the server view', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  ws.events([h.server.append('summary', 'Job/import', { kind: 'Summary', obj: { total: 1 } })]);
+  assert.ok(h.client.summaries.has('Summary/shop/Job/import'));
+  ws.events([h.server.append('deleted', 'Job/import', { kind: 'Summary' })]);
+  assert.equal(h.client.summaries.has('Summary/shop/Job/import'), false);
+  assert.equal(h.client.lastSeq, 2);
+});

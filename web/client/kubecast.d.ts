@@ -87,6 +87,8 @@ export interface KubecastTiming {
   reconnectMaxMs: number;
   /** A socket live this long resets the backoff (10000). */
   stableMs: number;
+  /** A socket without `hello` by then is closed (4001) and retried with backoff (10000). */
+  connectTimeoutMs: number;
   /** Bound on /events pages fetched by one catch-up (100). */
   maxPagesPerPoll: number;
 }

@@ -50,11 +50,13 @@ const DEFAULT_TIMING = Object.freeze({
   reconnectBaseMs: 500, // full jitter: random() * min(reconnectMaxMs, reconnectBaseMs * 2^attempt)
   reconnectMaxMs: 30000,
   stableMs: 10000, // a socket live at least this long resets the reconnect backoff
+  connectTimeoutMs: 10000, // a socket without `hello` by then is given up and retried
   maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
 });
 
 const DEFAULT_STORAGE_KEY = 'kubecast.live';
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
+const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
 
 /**
  * The store key of an event or object: `Kind/ns/name`.
@@ -272,6 +274,8 @@ export class KubecastClient {
     /** @type {unknown} */
     this._reconnectTimer = null;
     /** @type {unknown} */
+    this._connectTimer = null;
+    /** @type {unknown} */
     this._pollTimer = null;
     this._pollDelay = this.timing.quietMs;
     this._pollOk = false;
@@ -435,7 +439,7 @@ export class KubecastClient {
     }
   }
 
-  /** @param {'_pollTimer' | '_reconnectTimer'} name */
+  /** @param {'_pollTimer' | '_reconnectTimer' | '_connectTimer'} name */
   _clearTimer(name) {
     if (this[name] !== null) this._clearTimeout(this[name]);
     this[name] = null;
@@ -610,6 +614,18 @@ export class KubecastClient {
     ws.onclose = (ev) => {
       if (this._ws === ws) this._onSocketClosed(ev.code, ev.reason);
     };
+    // A connection can hang (a dead path, a proxy that never answers): give it up and retry.
+    this._connectTimer = this._setTimeout(() => {
+      this._connectTimer = null;
+      if (this._ws === ws && !this._socketLive) this._giveUpSocket();
+    }, this.timing.connectTimeoutMs);
+  }
+
+  /** Drops a socket that never became live and schedules the next attempt (with backoff). */
+  _giveUpSocket() {
+    this._closeSocket(CLIENT_CONNECT_TIMEOUT_CLOSE, 'connect timeout');
+    this._scheduleReconnect();
+    this._updateStatus();
   }
 
   /** @param {object} message */
@@ -637,6 +653,7 @@ export class KubecastClient {
   }
 
   _forgetSocket() {
+    this._clearTimer('_connectTimer');
     this._ws = null;
     this._socketLive = false;
     this._pendingSnapshot = null;
@@ -720,6 +737,7 @@ export class KubecastClient {
   }
 
   _onHello() {
+    this._clearTimer('_connectTimer');
     this._socketLive = true;
     this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
     this._liveSince = this._now();

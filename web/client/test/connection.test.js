@@ -180,3 +180,20 @@ test('stop() closes the socket and cancels every timer', async () => {
   assert.equal(h.clock.timers.size, 0);
   assert.equal(h.env.listeners.size, 0);
 });
+
+test('a socket that never says hello is given up after the connect timeout and retried', async () => {
+  const h = setup();
+  h.client.start();
+  await flush();
+  const hanging = h.server.lastSocket;
+  await h.clock.advance(9999);
+  assert.equal(hanging.closedByClient, null, 'not before the timeout');
+  await h.clock.advance(1);
+  assert.deepEqual(hanging.closedByClient, { code: 4001, reason: 'connect timeout' });
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  const next = h.server.lastSocket;
+  next.hello();
+  await h.clock.advance(20000);
+  assert.equal(next.closedByClient, null, 'a socket that said hello is kept');
+  assert.equal(h.client.status, 'live');
+});

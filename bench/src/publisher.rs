@@ -67,17 +67,8 @@ pub async fn run(
             continue;
         }
         let n = (due - head).min(batch as u64);
-        let entries = (head + 1..=head + n)
-            .map(|s| synthetic(epoch, s, &pad))
-            .collect();
         let t = Instant::now();
-        log.append(&AppendBatch {
-            fence: 1,
-            epoch: epoch.clone(),
-            expected_head: Seq(head),
-            entries,
-        })
-        .await?;
+        append_synthetic(log, epoch, head, n, &pad).await?;
         append_us.record(t.elapsed().as_micros() as u64)?;
         head += n;
     }
@@ -103,17 +94,29 @@ pub async fn fill(
     let end = head + count;
     while head < end {
         let n = (end - head).min(batch.max(1) as u64);
-        let entries = (head + 1..=head + n)
-            .map(|s| synthetic(epoch, s, &pad))
-            .collect();
-        log.append(&AppendBatch {
-            fence: 1,
-            epoch: epoch.clone(),
-            expected_head: Seq(head),
-            entries,
-        })
-        .await?;
+        append_synthetic(log, epoch, head, n, &pad).await?;
         head += n;
     }
     Ok(head)
+}
+
+/// Appends the `n` synthetic events after `head` in one batch.
+async fn append_synthetic(
+    log: &impl EventLog,
+    epoch: &Epoch,
+    head: u64,
+    n: u64,
+    pad: &str,
+) -> anyhow::Result<()> {
+    let entries = (head + 1..=head + n)
+        .map(|s| synthetic(epoch, s, pad))
+        .collect();
+    log.append(&AppendBatch {
+        fence: 1,
+        epoch: epoch.clone(),
+        expected_head: Seq(head),
+        entries,
+    })
+    .await?;
+    Ok(())
 }

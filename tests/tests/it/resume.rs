@@ -34,14 +34,7 @@ async fn resuming_on_the_other_replica_delivers_every_missed_event_exactly_once(
     });
     let after = resumed.state();
     assert_clean(&after, "resumed client");
-    assert!(
-        !resumed
-            .frame_types()
-            .iter()
-            .any(|t| t == "snapshot" || t == "reset"),
-        "resume replays, no snapshot: {:?}",
-        resumed.frame_types()
-    );
+    assert_replayed_without_snapshot(&resumed);
     let replayed: Vec<u64> = after
         .seqs
         .iter()
@@ -104,6 +97,12 @@ async fn a_filtered_client_resumes_on_the_other_replica_with_only_its_namespace(
             .all(|k| k.split('/').nth(1) == Some("shop")),
         "nothing from another namespace"
     );
+    assert_replayed_without_snapshot(&resumed);
+    stack.stop().await;
+}
+
+/// A resumed client got the missed events replayed: no `snapshot`, no `reset`.
+fn assert_replayed_without_snapshot(resumed: &WsClient) {
     assert!(
         !resumed
             .frame_types()
@@ -112,5 +111,4 @@ async fn a_filtered_client_resumes_on_the_other_replica_with_only_its_namespace(
         "resume replays, no snapshot: {:?}",
         resumed.frame_types()
     );
-    stack.stop().await;
 }

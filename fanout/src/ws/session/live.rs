@@ -12,6 +12,7 @@ use super::{CLOSE_TOO_SLOW, End, MAX_BATCHES_PER_FRAME, MAX_FRAME_BYTES, Session
 use crate::state::{Batch, Live};
 use crate::ws::socket::{Io, WsSocket};
 use bytes::Bytes;
+use kubecast_shared::Seq;
 use kubecast_shared::log::EventLog;
 use kubecast_shared::protocol::frames;
 use tokio::sync::broadcast::{self, error::TryRecvError};
@@ -56,19 +57,13 @@ impl<L: EventLog> Session<L> {
         let mut run: Vec<&Batch> = Vec::with_capacity(batches.len());
         let mut size = 0;
         for live in batches {
-            let Live::Events(batch) = live else {
-                return None;
-            };
-            let next = run
+            let after = run
                 .last()
                 .and_then(|b| b.events.last())
-                .map_or(self.last, |e| e.seq())
-                .next();
-            let first = batch.events.first()?;
-            let whole =
-                self.filter.is_all() && batch.generation == self.generation && first.seq() == next;
+                .map_or(self.last, |e| e.seq());
+            let batch = self.whole_after(live, after)?;
             size += batch.events.iter().map(|e| e.raw.len() + 1).sum::<usize>();
-            if !whole || size > MAX_FRAME_BYTES {
+            if size > MAX_FRAME_BYTES {
                 return None;
             }
             run.push(batch);
@@ -156,13 +151,19 @@ impl<L: EventLog> Session<L> {
     /// The batch, when it is exactly what this client gets next, whole (same generation,
     /// contiguous from `last`, no filter).
     pub(super) fn in_sync<'a>(&self, live: &'a Live) -> Option<&'a Batch> {
+        self.whole_after(live, self.last)
+    }
+
+    /// The batch, when this client gets all of it right after seq `after`: events of the
+    /// current generation, unfiltered, starting at `after + 1`.
+    fn whole_after<'a>(&self, live: &'a Live, after: Seq) -> Option<&'a Batch> {
         let Live::Events(batch) = live else {
             return None;
         };
         let first = batch.events.first()?;
         let whole = self.filter.is_all()
             && batch.generation == self.generation
-            && first.seq() == self.last.next();
+            && first.seq() == after.next();
         whole.then_some(&**batch)
     }
 

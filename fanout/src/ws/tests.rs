@@ -569,3 +569,57 @@ async fn a_message_sent_with_the_upgrade_request_is_not_lost() {
     assert!(text.starts_with("HTTP/1.1 101"), "{text}");
     assert!(text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
 }
+
+/// Upgrade requests that break RFC 6455's handshake rules get a 400 naming the rule, not a socket.
+#[tokio::test]
+async fn a_broken_upgrade_request_gets_a_400_naming_the_rule() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fx = Fixture::default().await;
+    let addr = fx.serve().await;
+    let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+    let cases = [
+        (
+            format!("Sec-WebSocket-Version: 13\r\n{key}"),
+            "400",
+            "Connection: upgrade",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 8\r\n{key}"),
+            "400",
+            "Sec-WebSocket-Version: 13",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n"),
+            "400",
+            "Sec-WebSocket-Key",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 13\r\n{key}"),
+            "101",
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        ),
+    ];
+    for (headers, status, says) in cases {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET /ws HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n");
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut seen = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_millis(500), async {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = tcp.read(&mut chunk).await {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await;
+        let text = String::from_utf8_lossy(&seen);
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {status}")),
+            "{headers}: {text}"
+        );
+        assert!(text.contains(says), "{headers}: {text}");
+    }
+}

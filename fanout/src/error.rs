@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The token does not grant this (403), or the Origin is not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// No such file or route (404).
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl IntoResponse for ApiError {
@@ -30,6 +33,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         let mut response = (status, Json(body)).into_response();

@@ -1,6 +1,7 @@
 //! The HTTP surface of a replica (DESIGN §4): `/events`, `/snapshot`, `/ws`, health probes and the
 //! live page. Routes share one [`AppState`]; every error is JSON (see [`crate::error`]).
 
+mod assets;
 mod events;
 mod pages;
 pub(crate) mod query;
@@ -104,8 +105,10 @@ pub fn router<L: EventLog>(state: AppState<L>) -> Router {
         .route("/ws", get(crate::ws::upgrade::<L>))
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz::<L>))
-        .route("/", get(pages::index))
-        .route("/kubecast.js", get(pages::client_js))
+        .route("/", get(assets::serve))
+        .route("/kubecast.js", get(assets::serve))
+        .route("/client/{file}", get(assets::serve))
+        .route("/dashboard/{file}", get(assets::serve))
         .with_state(state)
 }
 

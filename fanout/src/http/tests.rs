@@ -209,6 +209,8 @@ async fn probes_and_the_live_page_are_served() {
     let (status, content_type, _) = get_raw(fx.router(), "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"));
+    let (status, _, _) = get_raw(fx.router(), "/client/kubecast.js").await;
+    assert_eq!(status, StatusCode::OK);
     fx.cancel.cancel();
     let (status, body) = get(fx.router(), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -302,4 +304,40 @@ async fn metrics_count_answers_by_status_and_catch_ups_by_source() {
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
+}
+
+#[tokio::test]
+async fn an_unknown_file_is_a_json_404_naming_it() {
+    let fx = Fixture::default().await;
+    let (status, body) = get(fx.router(), "/dashboard/nope.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(message.contains("/dashboard/nope.js"), "{message}");
+}
+
+/// The answer to `GET uri` with `If-None-Match: etag` (none when empty).
+async fn get_if_none_match(router: Router, uri: &str, etag: &str) -> axum::response::Response {
+    let mut request = Request::get(uri);
+    if !etag.is_empty() {
+        request = request.header("if-none-match", etag);
+    }
+    let request = request.body(Body::empty()).expect("request");
+    router.oneshot(request).await.expect("infallible")
+}
+
+#[tokio::test]
+async fn a_file_is_revalidated_by_its_etag() {
+    let fx = Fixture::default().await;
+    let path = "/client/kubecast.js";
+    let first = get_if_none_match(fx.router(), path, "").await;
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let etag = first.headers()["etag"]
+        .to_str()
+        .expect("ascii etag")
+        .to_string();
+    let again = get_if_none_match(fx.router(), path, &etag).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let stale = get_if_none_match(fx.router(), path, "\"0\"").await;
+    assert_eq!(stale.status(), StatusCode::OK);
 }

@@ -126,7 +126,49 @@ export function pageState(page) {
     seq: window.kubecast.lastSeq,
     keys: [...window.kubecast.objects.keys()],
     summaries: [...window.kubecast.summaries.keys()],
-    rendered: document.querySelectorAll('#objects li').length,
     status: document.getElementById('status').textContent,
   }));
 }
+
+/**
+ * What the dashboard's DOM shows: pods as `Pod/ns/name` with the card (`ns/Kind/name`) they sit
+ * in (pods fading out are left out, and so are churning cards, which show a summary instead),
+ * the cards, churning cards, services (`ns/name`), nodes and namespace sections.
+ */
+export function dashboardState(page) {
+  return page.evaluate(() => {
+    const keys = (selector) => [...document.querySelectorAll(selector)].map((n) => n.dataset.key);
+    const pods = [];
+    for (const card of document.querySelectorAll('#objects .workload:not(.churning)')) {
+      const ns = card.closest('section').dataset.key;
+      for (const pod of card.querySelectorAll('.pod:not(.leaving)')) pods.push([`Pod/${ns}/${pod.dataset.key}`, card.dataset.key]);
+    }
+    const services = [...document.querySelectorAll('#objects .service')]
+      .map((li) => `${li.closest('section').dataset.key}/${li.dataset.key}`);
+    return {
+      pods,
+      cards: keys('#objects .workload'),
+      churning: keys('#objects .workload.churning'),
+      services,
+      nodes: keys('#nodes .node'),
+      namespaces: keys('#objects > section'),
+    };
+  });
+}
+
+/** The card a pod belongs in: its top-level controller, or the namespace's bare pods. */
+export function cardOf(pod) {
+  const owner = pod.obj && pod.obj.owner;
+  return owner ? `${pod.ns}/${owner.kind}/${owner.name}` : `${pod.ns}/Pod/`;
+}
+
+/** Pods of `objects` (events) as [`Pod/ns/name`, card] pairs, sorted, outside `churning` cards. */
+export function expectedPods(objects, churning = []) {
+  const skip = new Set(churning);
+  return objects
+    .filter((o) => o.kind === 'Pod' && !skip.has(cardOf(o)))
+    .map((o) => [`Pod/${o.ns}/${o.name}`, cardOf(o)])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+export const sortedPairs = (pairs) => [...pairs].sort(([a], [b]) => a.localeCompare(b));

@@ -89,11 +89,18 @@ class GroupView {
     const { items, nextAt } = this.presence.view(group.pods, now, immediate);
     reconcile(/** @type {HTMLElement} */ (node.lastElementChild), items, {
       key: (item) => item.name,
-      create: () => el('span'),
+      create: () => enteringPod(immediate),
       update: drawPod,
     });
     return nextAt;
   }
+}
+
+/** A pod's square; one that arrives after the first load grows in (CSS animation). */
+function enteringPod(immediate) {
+  const node = el('span');
+  if (!immediate) node.dataset.enter = '';
+  return node;
 }
 
 /** A job's progress with its name in front (a CronJob lists several). */

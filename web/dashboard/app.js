@@ -75,7 +75,7 @@ function applyFilter() {
 const client = new KubecastClient({ ns: list('ns'), kinds: list('kinds') });
 
 client.on('event', (ev) => {
-  if (ev.op === 'churn') index.applyChurn(ev);
+  if (ev.op === 'churn') index.applyChurn(ev, Date.now());
   if (typeof ev.ts === 'number') stats.lagMs = Math.max(0, Date.now() - ev.ts);
 });
 client.on('change', (c, changes) => {

@@ -9,6 +9,12 @@ export const WORKLOAD_KINDS = Object.freeze(['Deployment', 'StatefulSet', 'Daemo
 /** Pods churning faster than this (adds + deletes per minute) are summarised when no churn event said otherwise. */
 export const DEFAULT_CHURN_THRESHOLD = 30;
 
+/**
+ * An active churn warning is repeated every summary interval (2 s); one not repeated for this long
+ * is stale (its `active: false` may have been lost to a snapshot, which does not carry warnings).
+ */
+export const CHURN_STALE_MS = 10_000;
+
 /** Summaries of a whole namespace carry this name. */
 const NAMESPACE_SUMMARY = '_namespace';
 
@@ -19,7 +25,8 @@ export const workloadKey = (ns, kind, name) => `${ns}/${kind}/${name}`;
  * @typedef {import('../client/kubecast.js').KubecastEvent} KubecastEvent
  * @typedef {{ name: string, object: KubecastEvent | null, pods: Map<string, KubecastEvent> }} Group
  * @typedef {{ key: string, ns: string, kind: string, name: string, object: KubecastEvent | null,
- *   summary: KubecastEvent | null, churn: KubecastEvent | null, groups: Map<string, Group> }} Workload
+ *   summary: KubecastEvent | null, churn: KubecastEvent | null, churnSeenAt: number,
+ *   groups: Map<string, Group> }} Workload
  * @typedef {{ name: string, object: KubecastEvent | null, summary: KubecastEvent | null,
  *   workloads: Map<string, Workload>, services: Map<string, KubecastEvent> }} Namespace
  * @typedef {{ namespaces: Set<string>, workloads: Set<string>, services: Set<string>, nodes: boolean, layout: boolean }} Touched
@@ -84,8 +91,8 @@ export class ClusterIndex {
     this._summaries = next;
   }
 
-  /** A churn warning (`op: "churn"`): kept on its workload while active. */
-  applyChurn(ev) {
+  /** A churn warning (`op: "churn"`) received at `now`: kept on its workload while active and fresh. */
+  applyChurn(ev, now) {
     const o = ev.obj || {};
     if (Number.isFinite(o.threshold) && o.threshold > 0) this.churnThreshold = o.threshold;
     const [kind, ...rest] = String(ev.name).split('/');
@@ -93,15 +100,21 @@ export class ClusterIndex {
     const workload = o.active ? this._workload(ev.ns, kind, rest.join('/')) : this._existingWorkload(ev.ns, kind, rest.join('/'));
     if (!workload) return;
     workload.churn = o.active ? ev : null;
+    workload.churnSeenAt = now;
     this._touchWorkload(workload);
     this._prune(workload);
   }
 
-  /** The workload is churning: show its pod summary instead of its pods. */
-  isChurning(workload) {
-    if (workload.churn) return true;
+  /** The workload is churning at `now`: show its pod summary instead of its pods. */
+  isChurning(workload, now) {
+    if (this.churnWarned(workload, now)) return true;
     const rate = workload.summary && workload.summary.obj ? workload.summary.obj.churn_per_min : 0;
     return Number.isFinite(rate) && rate >= this.churnThreshold;
+  }
+
+  /** An active churn warning, received less than CHURN_STALE_MS before `now`. */
+  churnWarned(workload, now) {
+    return workload.churn !== null && now - workload.churnSeenAt < CHURN_STALE_MS;
   }
 
   /** All pods of a workload, across its groups. */
@@ -212,7 +225,7 @@ export class ClusterIndex {
     const key = workloadKey(nsName, kind, name);
     let workload = ns.workloads.get(key);
     if (!workload) {
-      workload = { key, ns: nsName, kind, name, object: null, summary: null, churn: null, groups: new Map() };
+      workload = { key, ns: nsName, kind, name, object: null, summary: null, churn: null, churnSeenAt: 0, groups: new Map() };
       ns.workloads.set(key, workload);
       this.touched.namespaces.add(nsName);
     }

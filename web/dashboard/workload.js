@@ -4,6 +4,7 @@
 
 import { el, reconcile, setClass, setHidden, setText } from './dom.js';
 import { cronText, jobProgress, podState, podTitle, rolloutText, summaryText } from './format.js';
+import { CHURN_STALE_MS } from './cluster.js';
 import { Presence } from './presence.js';
 
 /**
@@ -96,6 +97,12 @@ class GroupView {
   }
 }
 
+/** The earlier of two optional times. @param {number | null} a @param {number | null} b */
+function earliest(a, b) {
+  if (a === null) return b;
+  return b === null ? a : Math.min(a, b);
+}
+
 /** A pod's square; one that arrives after the first load grows in (CSS animation). */
 function enteringPod(immediate) {
   const node = el('span');
@@ -136,19 +143,22 @@ export class WorkloadCard {
     setText(name, w.name);
     setText(status, statusText(w));
     drawProgress(progress, w.kind === 'Job' && w.object ? jobProgress(w.object.obj || {}) : null);
-    const churning = index.isChurning(w);
+    const churning = index.isChurning(w, now);
+    const warned = index.churnWarned(w, now);
     const rate = w.churn ? (w.churn.obj || {}).rate : w.summary && (w.summary.obj || {}).churn_per_min;
     setText(churn, churning ? `⚠ churning ${rate ?? '?'} pods/min` : '');
     setHidden(churn, !churning);
     setClass(this.node, churning ? 'workload churning' : 'workload');
     this._drawSummary(summary, w, churning);
     setHidden(groups, churning);
+    // A warning going stale needs a redraw then.
+    const staleAt = warned ? w.churnSeenAt + CHURN_STALE_MS : null;
     if (churning) {
       this.groups.clear();
       groups.replaceChildren();
-      return null;
+      return staleAt;
     }
-    return this._drawGroups(groups, w, now, immediate);
+    return earliest(this._drawGroups(groups, w, now, immediate), staleAt);
   }
 
   _drawSummary(node, w, churning) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIndex, sortedWorkloads, workloadKey } from '../cluster.js';
+import { CHURN_STALE_MS, ClusterIndex, sortedWorkloads, workloadKey } from '../cluster.js';
 
 let seq = 0;
 const ev = (kind, ns, name, obj = {}, op = 'added') => ({ seq: ++seq, epoch: 'e', ts: 0, op, kind, ns, name, uid: '', obj });
@@ -92,14 +92,24 @@ test('a workload churns on an active churn event or when its summary rate reache
   const index = new ClusterIndex();
   index.syncSummaries(summaries(summary('shop', 'Deployment/web', { total: 9, churn_per_min: 12 })));
   const web = workload(index, 'shop', 'Deployment', 'web');
-  assert.equal(index.isChurning(web), false);
-  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 42, threshold: 10, active: true }, 'churn'));
-  assert.equal(index.isChurning(web), true);
-  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 5, threshold: 10, active: false }, 'churn'));
+  assert.equal(index.isChurning(web, 0), false);
+  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 42, threshold: 10, active: true }, 'churn'), 1000);
+  assert.equal(index.isChurning(web, 1000), true);
+  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 5, threshold: 10, active: false }, 'churn'), 2000);
   assert.equal(web.churn, null);
-  assert.equal(index.isChurning(web), true, 'the summary rate 12 is over the learnt threshold 10');
-  index.applyChurn(ev('Churn', 'shop', 'Deployment/other', { active: false }, 'churn'));
+  assert.equal(index.isChurning(web, 2000), true, 'the summary rate 12 is over the learnt threshold 10');
+  index.applyChurn(ev('Churn', 'shop', 'Deployment/other', { active: false }, 'churn'), 2000);
   assert.equal(workload(index, 'shop', 'Deployment', 'other'), undefined, 'an inactive warning creates nothing');
+});
+
+test('an active churn warning not repeated within CHURN_STALE_MS goes stale', () => {
+  const index = new ClusterIndex();
+  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 42, active: true }, 'churn'), 1000);
+  const web = workload(index, 'shop', 'Deployment', 'web');
+  assert.equal(index.isChurning(web, 1000 + CHURN_STALE_MS - 1), true);
+  assert.equal(index.isChurning(web, 1000 + CHURN_STALE_MS), false, 'no summary says it churns either');
+  index.applyChurn(ev('Churn', 'shop', 'Deployment/web', { rate: 40, active: true }, 'churn'), 1000 + CHURN_STALE_MS);
+  assert.equal(index.isChurning(web, 1000 + CHURN_STALE_MS + 5000), true, 'a repeat refreshes it');
 });
 
 test('services and nodes are kept apart from workloads', () => {

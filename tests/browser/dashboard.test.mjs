@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  assertSameState, dashboardState, eventually, expectedPods, launchBrowser, pageState,
+  assertSameState, dashboardState, domShowsClientPods, eventually, expectedPods, launchBrowser, pageState,
   screenshotPath, snapshot, sortedPairs, startKubecast,
 } from './support.mjs';
 
@@ -12,9 +12,6 @@ before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job']);
-
-/** The page's client objects (the events it holds), read in the page. */
-const clientObjects = (page) => page.evaluate(() => [...window.kubecast.objects.values()]);
 
 describe('dashboard', () => {
   test('shows exactly the simulated cluster once live: every pod in its workload, services, nodes', async () => {
@@ -64,12 +61,7 @@ describe('dashboard', () => {
       await assertSameState(kubecast.url, base, moved);
       // New pods are drawn once settled (no flicker) and deleted ones fade, so the DOM matches
       // the client's store a moment after each change: wait for such an instant.
-      await eventually('the DOM to show exactly the pods the client holds', async () => {
-        const [dom, objects] = await Promise.all([dashboardState(page), clientObjects(page)]);
-        const want = expectedPods(objects, dom.churning);
-        const got = sortedPairs(dom.pods);
-        return JSON.stringify(got) === JSON.stringify(want) && want.length > 0;
-      }, 30000);
+      await eventually('the DOM to show exactly the pods the client holds', () => domShowsClientPods(page), 30000);
       await page.screenshot({ path: screenshotPath('dashboard-churn'), fullPage: true });
     } finally {
       await page.close();

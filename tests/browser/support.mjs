@@ -171,4 +171,18 @@ export function expectedPods(objects, churning = []) {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
+/**
+ * The DOM shows exactly the pods the page's client holds, each in its workload's card (churning
+ * cards aside). New pods are drawn once settled and deleted ones fade, so this holds a moment
+ * after the last change: poll it with `eventually`.
+ */
+export async function domShowsClientPods(page) {
+  const [dom, objects] = await Promise.all([
+    dashboardState(page),
+    page.evaluate(() => [...window.kubecast.objects.values()]),
+  ]);
+  const want = expectedPods(objects, dom.churning);
+  return want.length > 0 && JSON.stringify(sortedPairs(dom.pods)) === JSON.stringify(want);
+}
+
 export const sortedPairs = (pairs) => [...pairs].sort(([a], [b]) => a.localeCompare(b));

@@ -1,4 +1,5 @@
-// Kubecast browser client (DESIGN §5, docs/protocol.md): one dependency-free ES module.
+// Kubecast browser client (DESIGN §5, docs/protocol.md): dependency-free ES modules; this is the
+// entry module, with the `KubecastClient` class and everything the package exports.
 //
 // State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
 // summaries. Events are applied idempotently: an event with seq <= lastSeq is dropped.
@@ -26,6 +27,23 @@
 //
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
+//
+// The helpers live in the modules beside it: backoff.js, environment.js, frames.js, store.js.
+
+import { backoffDelay } from './backoff.js';
+import {
+  DEFAULT_STORAGE_KEY,
+  browserEnvironment,
+  defaultStorage,
+  readLiveSwitch,
+  writeLiveSwitch,
+} from './environment.js';
+import { isEvent, parseFrame } from './frames.js';
+import { diffStores, objectKey } from './store.js';
+
+export { backoffDelay } from './backoff.js';
+export { browserEnvironment } from './environment.js';
+export { objectKey } from './store.js';
 
 /** @typedef {import('./kubecast.js').KubecastOptions} KubecastOptions */
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
@@ -54,144 +72,8 @@ const DEFAULT_TIMING = Object.freeze({
   maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
 });
 
-const DEFAULT_STORAGE_KEY = 'kubecast.live';
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
 const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
-
-/**
- * The store key of an event or object: `Kind/ns/name`.
- * @param {{ kind: string, ns: string, name: string }} ev
- */
-export function objectKey(ev) {
-  return `${ev.kind}/${ev.ns}/${ev.name}`;
-}
-
-/**
- * Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)).
- * @param {number} attempt
- * @returns {number}
- */
-export function backoffDelay(attempt, random = Math.random, baseMs = 500, capMs = 30000) {
-  return random() * Math.min(capMs, baseMs * 2 ** attempt);
-}
-
-/**
- * The browser's online/offline and visibility signals (inert where there is no window).
- * @param {typeof globalThis} [g]
- * @returns {KubecastEnvironment}
- */
-export function browserEnvironment(g = globalThis) {
-  const win = g.window;
-  const doc = g.document;
-  return {
-    isOnline: () => !g.navigator || g.navigator.onLine !== false,
-    isHidden: () => !!doc && doc.visibilityState === 'hidden',
-    /** @param {(change: EnvironmentChange) => void} listener */
-    subscribe(listener) {
-      const online = () => listener('online');
-      const offline = () => listener('offline');
-      const visibility = () => listener(doc && doc.visibilityState === 'hidden' ? 'hidden' : 'visible');
-      if (win && win.addEventListener) {
-        win.addEventListener('online', online);
-        win.addEventListener('offline', offline);
-      }
-      if (doc && doc.addEventListener) doc.addEventListener('visibilitychange', visibility);
-      return () => {
-        if (win && win.removeEventListener) {
-          win.removeEventListener('online', online);
-          win.removeEventListener('offline', offline);
-        }
-        if (doc && doc.removeEventListener) doc.removeEventListener('visibilitychange', visibility);
-      };
-    },
-  };
-}
-
-/** @returns {StorageLike | null} */
-function defaultStorage() {
-  try {
-    return globalThis.localStorage || null;
-  } catch (e) {
-    return null; // storage disabled (privacy settings, sandboxed frame)
-  }
-}
-
-/**
- * @param {StorageLike | null} storage
- * @param {string} key
- */
-function readLiveSwitch(storage, key) {
-  try {
-    return !storage || storage.getItem(key) !== '0';
-  } catch (e) {
-    return true;
-  }
-}
-
-/**
- * @param {StorageLike | null} storage
- * @param {string} key
- * @param {boolean} live
- */
-function writeLiveSwitch(storage, key, live) {
-  try {
-    if (storage) storage.setItem(key, live ? '1' : '0');
-  } catch (e) {
-    // quota or privacy mode: the switch still works for this page
-  }
-}
-
-/**
- * A server frame, or null for anything that is not a JSON object with a string `type`.
- * @param {unknown} data
- * @returns {Record<string, any> | null}
- */
-function parseFrame(data) {
-  if (typeof data !== 'string') return null;
-  try {
-    const frame = JSON.parse(data);
-    return frame && typeof frame === 'object' && typeof frame.type === 'string' ? frame : null;
-  } catch (e) {
-    return null;
-  }
-}
-
-/**
- * @param {any} ev
- * @returns {ev is KubecastEvent}
- */
-function isEvent(ev) {
-  return !!ev && typeof ev === 'object' && Number.isFinite(ev.seq);
-}
-
-/**
- * @param {KubecastEvent} a
- * @param {KubecastEvent} b
- */
-function sameObject(a, b) {
-  if (Number.isFinite(a.seq) && Number.isFinite(b.seq)) return a.seq === b.seq;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * Per-object changes from one store state to the next (used when a snapshot replaces it).
- * @param {Map<string, KubecastEvent>} before
- * @param {Map<string, KubecastEvent>} after
- * @returns {ObjectChange[]}
- */
-function diffStores(before, after) {
-  /** @type {ObjectChange[]} */
-  const changes = [];
-  for (const [key, object] of after) {
-    const previous = before.get(key);
-    if (!previous) changes.push({ type: 'added', key, object });
-    else if (!sameObject(previous, object)) changes.push({ type: 'modified', key, object, previous });
-  }
-  for (const [key, previous] of before) {
-    if (!after.has(key)) changes.push({ type: 'deleted', key, object: previous, previous });
-  }
-  return changes;
-}
 
 /** @param {unknown} e */
 function reportListenerError(e) {

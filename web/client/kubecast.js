@@ -28,7 +28,8 @@
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
 //
-// The helpers live in the modules beside it: backoff.js, environment.js, frames.js, store.js.
+// The helpers live in the modules beside it: backoff.js, environment.js, frames.js, store.js,
+// listeners.js, token.js and timing.js.
 
 import { backoffDelay } from './backoff.js';
 import {
@@ -39,7 +40,10 @@ import {
   writeLiveSwitch,
 } from './environment.js';
 import { isEvent, parseFrame } from './frames.js';
+import { Listeners } from './listeners.js';
 import { diffStores, objectKey } from './store.js';
+import { DEFAULT_TIMING, Timer } from './timing.js';
+import { TokenCache } from './token.js';
 
 export { backoffDelay } from './backoff.js';
 export { browserEnvironment } from './environment.js';
@@ -61,34 +65,8 @@ export { objectKey } from './store.js';
 /** @typedef {{ objects: KubecastEvent[], summaries: KubecastEvent[] }} PendingSnapshot */
 /** @typedef {{ buffer: KubecastEvent[], firstHeld: number }} GapFill */
 
-/** @type {Readonly<KubecastTiming>} */
-const DEFAULT_TIMING = Object.freeze({
-  quietMs: 4000, // every WS frame pushes the next poll this far out
-  pollMaxMs: 30000, // idle polling doubles up to this
-  reconnectBaseMs: 500, // full jitter: random() * min(reconnectMaxMs, reconnectBaseMs * 2^attempt)
-  reconnectMaxMs: 30000,
-  stableMs: 10000, // a socket live at least this long resets the reconnect backoff
-  connectTimeoutMs: 10000, // a socket without `hello` by then is given up and retried
-  maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
-});
-
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
 const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
-
-/** @param {unknown} e */
-function reportListenerError(e) {
-  if (typeof globalThis.reportError === 'function') globalThis.reportError(e);
-  else if (globalThis.console) globalThis.console.error(e);
-}
-
-/** @type {ReadonlyArray<[keyof KubecastOptions, keyof KubecastListeners]>} */
-const OPTION_LISTENERS = Object.freeze([
-  ['onChange', 'change'],
-  ['onStatus', 'status'],
-  ['onEvent', 'event'],
-  ['onObject', 'object'],
-  ['onError', 'error'],
-]);
 
 export class KubecastClient {
   /** @param {KubecastOptions} [opts] (see kubecast.d.ts) */
@@ -103,10 +81,11 @@ export class KubecastClient {
     this._WebSocket = opts.WebSocket || null; // resolved when connecting (globalThis.WebSocket)
     /** @type {import('./kubecast.js').FetchLike} */
     this._fetchFn = opts.fetch || ((url, init) => globalThis.fetch(url, init));
-    /** @type {(callback: () => void, ms: number) => unknown} */
-    this._setTimeout = opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms));
-    /** @type {(id: any) => void} */
-    this._clearTimeout = opts.clearTimeout || ((id) => globalThis.clearTimeout(id));
+    /** @type {import('./timing.js').TimerFunctions} */
+    const timers = {
+      setTimeout: opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms)),
+      clearTimeout: opts.clearTimeout || ((id) => globalThis.clearTimeout(id)),
+    };
     this._random = opts.random || Math.random;
     this._now = opts.now || Date.now;
     this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
@@ -115,16 +94,8 @@ export class KubecastClient {
     /** @type {KubecastTiming} */
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing || {}) };
 
-    /** @type {Map<string, Set<Function>>} */
-    this._listeners = new Map();
-    for (const [option, type] of OPTION_LISTENERS) {
-      const listener = opts[option];
-      if (typeof listener === 'function') this._addListener(type, /** @type {Function} */ (listener));
-    }
-    /** @type {TokenSource | null} */
-    this._tokenSource = opts.token || null;
-    /** @type {string | null} */
-    this._token = typeof opts.token === 'string' ? opts.token : null;
+    this._listeners = Listeners.fromOptions(opts);
+    this._tokens = new TokenCache(opts.token);
 
     // Public state.
     /** @type {string | null} */
@@ -153,12 +124,9 @@ export class KubecastClient {
     this._connecting = false;
     this._connectGen = 0;
     this._attempt = 0;
-    /** @type {unknown} */
-    this._reconnectTimer = null;
-    /** @type {unknown} */
-    this._connectTimer = null;
-    /** @type {unknown} */
-    this._pollTimer = null;
+    this._reconnectTimer = new Timer(timers);
+    this._connectTimer = new Timer(timers);
+    this._pollTimer = new Timer(timers);
     this._pollDelay = this.timing.quietMs;
     this._pollOk = false;
     this._frames = 0;
@@ -217,14 +185,8 @@ export class KubecastClient {
    * @param {TokenSource} token
    */
   setToken(token) {
-    if (typeof token === 'function') {
-      this._tokenSource = token;
-      this._token = null;
-      return;
-    }
-    this._tokenSource = token;
-    this._token = token;
-    if (this._socketLive) this._send({ type: 'auth', token });
+    this._tokens.replace(token);
+    if (typeof token !== 'function' && this._socketLive) this._send({ type: 'auth', token });
   }
 
   /**
@@ -235,21 +197,7 @@ export class KubecastClient {
    * @returns {() => void}
    */
   on(type, listener) {
-    return this._addListener(type, listener);
-  }
-
-  /**
-   * @param {string} type
-   * @param {Function} listener
-   */
-  _addListener(type, listener) {
-    let listeners = this._listeners.get(type);
-    if (!listeners) this._listeners.set(type, (listeners = new Set()));
-    const set = listeners;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this._listeners.add(type, listener);
   }
 
   // --- lifecycle -----------------------------------------------------------------------------
@@ -269,7 +217,7 @@ export class KubecastClient {
   _resume(pollInMs) {
     if (!this._canRun() || this._env.isHidden()) return;
     if (!this._ws && !this._connecting) {
-      this._clearTimer('_reconnectTimer');
+      this._reconnectTimer.cancel();
       this._connect();
     }
     this._pollDelay = this.timing.quietMs;
@@ -284,8 +232,8 @@ export class KubecastClient {
     this._connectGen += 1;
     this._connecting = false;
     this._pollOk = false;
-    this._clearTimer('_pollTimer');
-    this._clearTimer('_reconnectTimer');
+    this._pollTimer.cancel();
+    this._reconnectTimer.cancel();
     this._closeSocket(1000, reason);
   }
 
@@ -299,8 +247,8 @@ export class KubecastClient {
       this._attempt = 0;
       this._resume(0);
     } else if (change === 'hidden') {
-      this._clearTimer('_pollTimer');
-      this._clearTimer('_reconnectTimer');
+      this._pollTimer.cancel();
+      this._reconnectTimer.cancel();
     } else if (change === 'visible') {
       this._resume(0);
     }
@@ -317,29 +265,7 @@ export class KubecastClient {
     else status = 'reconnecting';
     if (status !== this.status) {
       this.status = status;
-      this._emit('status', status);
-    }
-  }
-
-  /** @param {'_pollTimer' | '_reconnectTimer' | '_connectTimer'} name */
-  _clearTimer(name) {
-    if (this[name] !== null) this._clearTimeout(this[name]);
-    this[name] = null;
-  }
-
-  /**
-   * @param {keyof KubecastListeners} type
-   * @param {...unknown} args
-   */
-  _emit(type, ...args) {
-    const listeners = this._listeners.get(type);
-    if (!listeners) return;
-    for (const listener of [...listeners]) {
-      try {
-        listener(...args);
-      } catch (e) {
-        reportListenerError(e); // a failing UI callback must not break the client
-      }
+      this._listeners.emit('status', status);
     }
   }
 
@@ -380,7 +306,7 @@ export class KubecastClient {
       this._applyToStore(ev, changes);
     }
     if (applied.length) {
-      for (const ev of applied) this._emit('event', ev);
+      for (const ev of applied) this._listeners.emit('event', ev);
       this._changed(changes);
     }
     return applied;
@@ -443,8 +369,8 @@ export class KubecastClient {
   /** @param {ObjectChange[]} changes */
   _changed(changes) {
     this.lastUpdate = new Date(this._now());
-    for (const change of changes) this._emit('object', change);
-    this._emit('change', this, changes);
+    for (const change of changes) this._listeners.emit('object', change);
+    this._listeners.emit('change', this, changes);
   }
 
   /** Our state belongs to another epoch (or none): get a snapshot, preferably on the socket. */
@@ -460,14 +386,6 @@ export class KubecastClient {
 
   // --- WebSocket -----------------------------------------------------------------------------
 
-  /** @returns {Promise<string | null>} */
-  async _currentToken() {
-    if (this._token === null && typeof this._tokenSource === 'function') {
-      this._token = (await this._tokenSource()) || null;
-    }
-    return this._token;
-  }
-
   _socketUrl() {
     return `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
   }
@@ -477,7 +395,7 @@ export class KubecastClient {
     this._connecting = true;
     let ws;
     try {
-      const token = await this._currentToken();
+      const token = await this._tokens.current();
       if (gen !== this._connectGen || !this._canRun()) return; // suspended meanwhile
       const protocols = token ? ['kubecast.v1', `bearer.${token}`] : ['kubecast.v1'];
       const Socket = this._WebSocket || /** @type {WebSocketConstructorLike} */ (globalThis.WebSocket);
@@ -497,10 +415,9 @@ export class KubecastClient {
       if (this._ws === ws) this._onSocketClosed(ev.code, ev.reason);
     };
     // A connection can hang (a dead path, a proxy that never answers): give it up and retry.
-    this._connectTimer = this._setTimeout(() => {
-      this._connectTimer = null;
+    this._connectTimer.start(this.timing.connectTimeoutMs, () => {
       if (this._ws === ws && !this._socketLive) this._giveUpSocket();
-    }, this.timing.connectTimeoutMs);
+    });
   }
 
   /** Drops a socket that never became live and schedules the next attempt (with backoff). */
@@ -535,7 +452,7 @@ export class KubecastClient {
   }
 
   _forgetSocket() {
-    this._clearTimer('_connectTimer');
+    this._connectTimer.cancel();
     this._ws = null;
     this._socketLive = false;
     this._pendingSnapshot = null;
@@ -554,7 +471,7 @@ export class KubecastClient {
     if (code === 4403) {
       this._forbidden = true;
       this._suspend('forbidden');
-      this._emit('error', { code: 'forbidden', message: reason || 'forbidden' });
+      this._listeners.emit('error', { code: 'forbidden', message: reason || 'forbidden' });
       this._updateStatus();
       return;
     }
@@ -566,10 +483,10 @@ export class KubecastClient {
 
   /** @param {string} reason */
   _onUnauthenticated(reason) {
-    if (typeof this._tokenSource === 'function') {
-      this._token = null; // the next connect asks the function for a fresh token
+    if (this._tokens.renewable) {
+      this._tokens.refused(); // the next connect asks the function for a fresh token
     } else {
-      this._emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
+      this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
     }
   }
 
@@ -579,11 +496,9 @@ export class KubecastClient {
     const t = this.timing;
     const delay = backoffDelay(this._attempt, this._random, t.reconnectBaseMs, t.reconnectMaxMs);
     this._attempt += 1;
-    this._clearTimer('_reconnectTimer');
-    this._reconnectTimer = this._setTimeout(() => {
-      this._reconnectTimer = null;
+    this._reconnectTimer.start(delay, () => {
       if (!this._ws && !this._connecting) this._connect();
-    }, delay);
+    });
   }
 
   /** @param {unknown} data */
@@ -619,7 +534,7 @@ export class KubecastClient {
   }
 
   _onHello() {
-    this._clearTimer('_connectTimer');
+    this._connectTimer.cancel();
     this._socketLive = true;
     this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
     this._liveSince = this._now();
@@ -709,11 +624,7 @@ export class KubecastClient {
   /** @param {number} ms */
   _schedulePoll(ms) {
     if (!this._canPoll()) return;
-    this._clearTimer('_pollTimer');
-    this._pollTimer = this._setTimeout(() => {
-      this._pollTimer = null;
-      this._poll();
-    }, ms);
+    this._pollTimer.start(ms, () => this._poll());
   }
 
   async _poll() {
@@ -785,11 +696,11 @@ export class KubecastClient {
    * @returns {Promise<ResponseLike>}
    */
   async _request(path) {
-    const token = await this._currentToken();
+    const token = await this._tokens.current();
     /** @type {Record<string, string>} */
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
     const res = await this._fetchFn(`${this.baseUrl}${path}`, { headers });
-    if (res.status === 401 && typeof this._tokenSource === 'function') this._token = null;
+    if (res.status === 401) this._tokens.refused();
     return res;
   }
 }

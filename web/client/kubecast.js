@@ -1,15 +1,13 @@
-// Kubecast browser client (DESIGN §5, docs/protocol.md): dependency-free ES modules; this is the
-// entry module, with the `KubecastClient` class and everything the package exports.
+// Kubecast browser client (DESIGN §5, docs/protocol.md, README.md): dependency-free ES modules.
+// This is the entry module: `KubecastClient`, and the helpers of the public API re-exported.
 //
 // State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
-// summaries. Events are applied idempotently: an event with seq <= lastSeq is dropped.
+// summaries (store.js). Events are applied idempotently: an event with seq <= lastSeq is dropped.
 //
-// Transport: a WebSocket for live pushes plus GET /events polling. Every WS frame (`position`
-// heartbeats included) proves the socket is alive and pushes the next poll `quietMs` (4 s) out;
-// when the socket is quiet or dead the client polls /events?since=lastSeq, following `next`
-// until `head`, and backs off (doubling, up to 30 s) while polls bring nothing. The socket
-// reconnects with full-jitter exponential backoff and resumes with since+epoch; `reset`, HTTP
-// 410 or a new epoch replace the state from a snapshot (socket parts or GET /snapshot).
+// Transport: a WebSocket for live pushes (socket.js) and GET /events polling whenever the
+// socket is quiet or down (polling.js, catchup.js); an unfiltered subscription fills gaps in
+// the socket's seqs over HTTP. `reset`, HTTP 410 or a new epoch replace the state from a
+// snapshot (socket parts or GET /snapshot).
 //
 // Status (`onStatus`): `live` (socket up), `polling` (socket down, polls answer), `reconnecting`
 // (neither yet), `offline` (the browser is offline, the user switched live updates off, the
@@ -19,19 +17,18 @@
 // fresh) but the client does not poll, and a socket that drops is not reconnected until the page
 // is visible again. Becoming visible (or online) reconnects at once and polls at once to catch up.
 //
-// Authentication: `token` is a JWT or a function returning one (sync or async). It goes in the
-// `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in `Authorization: Bearer`
-// on polls. Close 4401 fetches a fresh token from the function before reconnecting (a fixed
-// string token is reported through `onError` instead, so the page can call `setToken()`);
-// 4403 stops the client and reports `forbidden` through `onError`.
+// Authentication (token.js): `token` is a JWT or a function returning one (sync or async). It
+// goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in
+// `Authorization: Bearer` on polls. Close 4401 fetches a fresh token from the function before
+// reconnecting (a fixed string token is reported through `onError` instead, so the page can call
+// `setToken()`); 4403 stops the client and reports `forbidden` through `onError`.
 //
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
-//
-// The helpers live in the modules beside it: backoff.js, environment.js, frames.js, store.js,
-// listeners.js, token.js and timing.js.
+// The class owns the state, the lifecycle and the status; its parts report back to it through
+// the callbacks it gives them.
 
-import { backoffDelay } from './backoff.js';
+import { CatchUp } from './catchup.js';
 import {
   DEFAULT_STORAGE_KEY,
   browserEnvironment,
@@ -41,8 +38,10 @@ import {
 } from './environment.js';
 import { isEvent, parseFrame } from './frames.js';
 import { Listeners } from './listeners.js';
+import { Poller } from './polling.js';
+import { LiveSocket } from './socket.js';
 import { diffStores, objectKey } from './store.js';
-import { DEFAULT_TIMING, Timer } from './timing.js';
+import { DEFAULT_TIMING } from './timing.js';
 import { TokenCache } from './token.js';
 
 export { backoffDelay } from './backoff.js';
@@ -53,20 +52,19 @@ export { objectKey } from './store.js';
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
 /** @typedef {import('./kubecast.js').KubecastStatus} KubecastStatus */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
-/** @typedef {import('./kubecast.js').KubecastEnvironment} KubecastEnvironment */
 /** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
 /** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
-/** @typedef {import('./kubecast.js').StorageLike} StorageLike */
 /** @typedef {import('./kubecast.js').TokenSource} TokenSource */
-/** @typedef {import('./kubecast.js').WebSocketLike} WebSocketLike */
-/** @typedef {import('./kubecast.js').WebSocketConstructorLike} WebSocketConstructorLike */
-/** @typedef {import('./kubecast.js').ResponseLike} ResponseLike */
+/** @typedef {import('./kubecast.js').FetchLike} FetchLike */
 /** @typedef {import('./kubecast.js').KubecastListeners} KubecastListeners */
+/** @typedef {import('./timing.js').TimerFunctions} TimerFunctions */
+/** @typedef {import('./store.js').StateAccess} StateAccess */
+/** @typedef {import('./socket.js').SocketOwner} SocketOwner */
+/** @typedef {import('./polling.js').PollOwner} PollOwner */
 /** @typedef {{ objects: KubecastEvent[], summaries: KubecastEvent[] }} PendingSnapshot */
 /** @typedef {{ buffer: KubecastEvent[], firstHeld: number }} GapFill */
 
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
-const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
 
 export class KubecastClient {
   /** @param {KubecastOptions} [opts] (see kubecast.d.ts) */
@@ -78,22 +76,17 @@ export class KubecastClient {
     this.kinds = opts.kinds || [];
 
     // Injected environment (browser defaults).
-    this._WebSocket = opts.WebSocket || null; // resolved when connecting (globalThis.WebSocket)
-    /** @type {import('./kubecast.js').FetchLike} */
-    this._fetchFn = opts.fetch || ((url, init) => globalThis.fetch(url, init));
-    /** @type {import('./timing.js').TimerFunctions} */
+    /** @type {TimerFunctions} */
     const timers = {
       setTimeout: opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms)),
       clearTimeout: opts.clearTimeout || ((id) => globalThis.clearTimeout(id)),
     };
-    this._random = opts.random || Math.random;
     this._now = opts.now || Date.now;
     this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
     this._storageKey = opts.storageKey || DEFAULT_STORAGE_KEY;
     this._env = opts.environment || browserEnvironment();
     /** @type {KubecastTiming} */
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing || {}) };
-
     this._listeners = Listeners.fromOptions(opts);
     this._tokens = new TokenCache(opts.token);
 
@@ -112,33 +105,81 @@ export class KubecastClient {
     this.lastUpdate = null;
     this.live = readLiveSwitch(this._storage, this._storageKey);
 
-    // Lifecycle and transport state.
+    // Lifecycle.
     this._started = false;
     this._forbidden = false;
     /** @type {(() => void) | null} */
     this._unsubscribeEnv = null;
-    /** @type {WebSocketLike | null} */
-    this._ws = null;
-    this._socketLive = false;
-    this._liveSince = 0;
-    this._connecting = false;
-    this._connectGen = 0;
-    this._attempt = 0;
-    this._reconnectTimer = new Timer(timers);
-    this._connectTimer = new Timer(timers);
-    this._pollTimer = new Timer(timers);
-    this._pollDelay = this.timing.quietMs;
-    this._pollOk = false;
-    this._frames = 0;
-    this._stateGen = 0;
+    this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
     /** @type {PendingSnapshot | null} */
     this._pendingSnapshot = null;
     this._awaitingSnapshot = false;
     /** @type {GapFill | null} */
     this._gapFill = null;
     this._sparse = false;
-    /** @type {Promise<unknown>} */
-    this._catchUpTail = Promise.resolve();
+
+    // The parts; each reports back through the callbacks given here.
+    this._socket = this._createSocket(opts, timers);
+    this._catchUp = this._createCatchUp(opts, this._stateAccess());
+    this._poller = this._createPoller(timers);
+  }
+
+  /**
+   * @param {KubecastOptions} opts
+   * @param {TimerFunctions} timers
+   */
+  _createSocket(opts, timers) {
+    const env = { WebSocket: opts.WebSocket || null, timers, random: opts.random || Math.random, now: this._now };
+    /** @type {SocketOwner} */
+    const owner = {
+      url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`,
+      token: () => this._tokens.current(),
+      running: () => this._canRun(),
+      hidden: () => this._env.isHidden(),
+      onFrame: (data) => this._onFrame(data),
+      onForget: () => this._forgetSocketStream(),
+      onClose: (code, reason, wasLive) => this._onSocketClosed(code, reason, wasLive),
+      onGiveUp: () => this._updateStatus(),
+    };
+    return new LiveSocket(owner, this, env);
+  }
+
+  /**
+   * @param {KubecastOptions} opts
+   * @param {StateAccess} state
+   */
+  _createCatchUp(opts, state) {
+    /** @type {FetchLike} */
+    const fetch = opts.fetch || ((url, init) => globalThis.fetch(url, init));
+    const target = {
+      ...state,
+      generation: () => this._stateGen,
+      eventsQuery: () => this._cursorQuery(),
+      snapshotQuery: () => this._filterQuery(),
+    };
+    return new CatchUp(target, { fetch, tokens: this._tokens }, this);
+  }
+
+  /** @param {TimerFunctions} timers */
+  _createPoller(timers) {
+    /** @type {PollOwner} */
+    const owner = {
+      mayPoll: () => this._canPoll(),
+      catchUp: () => this._catchUp.run(),
+      onPolled: () => this._updateStatus(),
+    };
+    return new Poller(owner, this, timers);
+  }
+
+  /** @returns {StateAccess} the client's state as its parts read and change it */
+  _stateAccess() {
+    return {
+      epoch: () => this.epoch,
+      lastSeq: () => this.lastSeq,
+      applyEvents: (epoch, events) => this._applyEvents(epoch, events),
+      advance: (epoch, seq) => this._advance(epoch, seq),
+      replaceState: (epoch, seq, objects, summaries) => this._replaceState(epoch, seq, objects, summaries),
+    };
   }
 
   // --- public API ----------------------------------------------------------------------------
@@ -171,7 +212,7 @@ export class KubecastClient {
     this.live = live;
     writeLiveSwitch(this._storage, this._storageKey, live);
     if (live) {
-      this._attempt = 0;
+      this._socket.resetBackoff();
       this._resume(0);
     } else {
       this._suspend('live updates off');
@@ -186,7 +227,7 @@ export class KubecastClient {
    */
   setToken(token) {
     this._tokens.replace(token);
-    if (typeof token !== 'function' && this._socketLive) this._send({ type: 'auth', token });
+    if (typeof token !== 'function' && this._socket.live) this._socket.send({ type: 'auth', token });
   }
 
   /**
@@ -216,12 +257,8 @@ export class KubecastClient {
    */
   _resume(pollInMs) {
     if (!this._canRun() || this._env.isHidden()) return;
-    if (!this._ws && !this._connecting) {
-      this._reconnectTimer.cancel();
-      this._connect();
-    }
-    this._pollDelay = this.timing.quietMs;
-    this._schedulePoll(pollInMs);
+    this._socket.open();
+    this._poller.restart(pollInMs);
   }
 
   /**
@@ -229,12 +266,8 @@ export class KubecastClient {
    * @param {string} reason
    */
   _suspend(reason) {
-    this._connectGen += 1;
-    this._connecting = false;
-    this._pollOk = false;
-    this._pollTimer.cancel();
-    this._reconnectTimer.cancel();
-    this._closeSocket(1000, reason);
+    this._poller.stop();
+    this._socket.stop(reason);
   }
 
   /** @param {EnvironmentChange} change */
@@ -244,11 +277,11 @@ export class KubecastClient {
       // A socket is rarely usable offline and may take long to notice: drop it, stop retrying.
       this._suspend('offline');
     } else if (change === 'online') {
-      this._attempt = 0;
+      this._socket.resetBackoff();
       this._resume(0);
     } else if (change === 'hidden') {
-      this._pollTimer.cancel();
-      this._reconnectTimer.cancel();
+      this._poller.pause();
+      this._socket.cancelReconnect();
     } else if (change === 'visible') {
       this._resume(0);
     }
@@ -260,8 +293,8 @@ export class KubecastClient {
     /** @type {KubecastStatus} */
     let status;
     if (!this._canRun()) status = 'offline';
-    else if (this._socketLive) status = 'live';
-    else if (this._pollOk) status = 'polling';
+    else if (this._socket.live) status = 'live';
+    else if (this._poller.ok) status = 'polling';
     else status = 'reconnecting';
     if (status !== this.status) {
       this.status = status;
@@ -376,137 +409,20 @@ export class KubecastClient {
   /** Our state belongs to another epoch (or none): get a snapshot, preferably on the socket. */
   _requestSnapshot() {
     this.lastSeq = null;
-    if (this._socketLive) {
+    if (this._socket.live) {
       this._awaitingSnapshot = true;
-      this._send({ type: 'get_snapshot' });
+      this._socket.send({ type: 'get_snapshot' });
     } else {
-      this._schedulePoll(0);
+      this._poller.schedule(0);
     }
   }
 
-  // --- WebSocket -----------------------------------------------------------------------------
-
-  _socketUrl() {
-    return `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
-  }
-
-  async _connect() {
-    const gen = ++this._connectGen;
-    this._connecting = true;
-    let ws;
-    try {
-      const token = await this._tokens.current();
-      if (gen !== this._connectGen || !this._canRun()) return; // suspended meanwhile
-      const protocols = token ? ['kubecast.v1', `bearer.${token}`] : ['kubecast.v1'];
-      const Socket = this._WebSocket || /** @type {WebSocketConstructorLike} */ (globalThis.WebSocket);
-      ws = new Socket(this._socketUrl(), protocols);
-    } catch (e) {
-      if (gen === this._connectGen) this._scheduleReconnect();
-      return;
-    } finally {
-      if (gen === this._connectGen) this._connecting = false;
-    }
-    this._ws = ws;
-    this._socketLive = false;
-    ws.onmessage = (msg) => {
-      if (this._ws === ws) this._onFrame(msg.data);
-    };
-    ws.onclose = (ev) => {
-      if (this._ws === ws) this._onSocketClosed(ev.code, ev.reason);
-    };
-    // A connection can hang (a dead path, a proxy that never answers): give it up and retry.
-    this._connectTimer.start(this.timing.connectTimeoutMs, () => {
-      if (this._ws === ws && !this._socketLive) this._giveUpSocket();
-    });
-  }
-
-  /** Drops a socket that never became live and schedules the next attempt (with backoff). */
-  _giveUpSocket() {
-    this._closeSocket(CLIENT_CONNECT_TIMEOUT_CLOSE, 'connect timeout');
-    this._scheduleReconnect();
-    this._updateStatus();
-  }
-
-  /** @param {object} message */
-  _send(message) {
-    try {
-      if (this._ws) this._ws.send(JSON.stringify(message));
-    } catch (e) {
-      // the close event follows
-    }
-  }
-
-  /**
-   * @param {number} code
-   * @param {string} reason
-   */
-  _closeSocket(code, reason) {
-    const ws = this._ws;
-    if (!ws) return;
-    this._forgetSocket();
-    try {
-      ws.close(code, reason);
-    } catch (e) {
-      // already closing
-    }
-  }
-
-  _forgetSocket() {
-    this._connectTimer.cancel();
-    this._ws = null;
-    this._socketLive = false;
-    this._pendingSnapshot = null;
-    this._awaitingSnapshot = false;
-    this._gapFill = null;
-  }
-
-  /**
-   * @param {number} code
-   * @param {string} reason
-   */
-  _onSocketClosed(code, reason) {
-    const wasLive = this._socketLive;
-    if (wasLive && this._now() - this._liveSince >= this.timing.stableMs) this._attempt = 0;
-    this._forgetSocket();
-    if (code === 4403) {
-      this._forbidden = true;
-      this._suspend('forbidden');
-      this._listeners.emit('error', { code: 'forbidden', message: reason || 'forbidden' });
-      this._updateStatus();
-      return;
-    }
-    if (code === 4401) this._onUnauthenticated(reason);
-    this._scheduleReconnect();
-    if (wasLive) this._schedulePoll(0); // catch up over HTTP while the socket is down
-    this._updateStatus();
-  }
-
-  /** @param {string} reason */
-  _onUnauthenticated(reason) {
-    if (this._tokens.renewable) {
-      this._tokens.refused(); // the next connect asks the function for a fresh token
-    } else {
-      this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
-    }
-  }
-
-  _scheduleReconnect() {
-    // Hidden pages and offline browsers reconnect when they become visible / online again.
-    if (!this._canRun() || this._env.isHidden()) return;
-    const t = this.timing;
-    const delay = backoffDelay(this._attempt, this._random, t.reconnectBaseMs, t.reconnectMaxMs);
-    this._attempt += 1;
-    this._reconnectTimer.start(delay, () => {
-      if (!this._ws && !this._connecting) this._connect();
-    });
-  }
+  // --- the socket's frames ------------------------------------------------------------------
 
   /** @param {unknown} data */
   _onFrame(data) {
     // Every frame, even one we cannot use, proves the socket is alive: push the next poll out.
-    this._frames += 1;
-    this._pollDelay = this.timing.quietMs;
-    this._schedulePoll(this.timing.quietMs);
+    this._poller.onFrame();
     const frame = parseFrame(data);
     if (!frame) return;
     switch (frame.type) {
@@ -534,10 +450,8 @@ export class KubecastClient {
   }
 
   _onHello() {
-    this._connectTimer.cancel();
-    this._socketLive = true;
-    this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
-    this._liveSince = this._now();
+    this._socket.markLive();
+    this._poller.ok = false; // `polling` has to be earned again by a poll once this socket is gone
     this._updateStatus();
   }
 
@@ -602,7 +516,7 @@ export class KubecastClient {
     /** @type {GapFill} */
     const fill = { buffer: events.filter(isEvent), firstHeld: first ? first.seq : 0 };
     this._gapFill = fill;
-    this._catchUp().then(
+    this._catchUp.run().then(
       (applied) => {
         if (this._gapFill !== fill) return;
         this._gapFill = null;
@@ -612,95 +526,47 @@ export class KubecastClient {
       () => {
         if (this._gapFill !== fill) return;
         // Could not fill it over HTTP: resume the socket from lastSeq instead (the server replays).
-        this._closeSocket(CLIENT_GAP_CLOSE, 'gap');
-        this._scheduleReconnect();
+        this._socket.close(CLIENT_GAP_CLOSE, 'gap');
+        this._socket.scheduleReconnect();
         this._updateStatus();
       },
     );
   }
 
-  // --- polling -------------------------------------------------------------------------------
+  // --- the socket's end ----------------------------------------------------------------------
 
-  /** @param {number} ms */
-  _schedulePoll(ms) {
-    if (!this._canPoll()) return;
-    this._pollTimer.start(ms, () => this._poll());
+  /** The socket is gone: what it was sending (snapshot parts, a gap's events) is void. */
+  _forgetSocketStream() {
+    this._pendingSnapshot = null;
+    this._awaitingSnapshot = false;
+    this._gapFill = null;
   }
 
-  async _poll() {
-    if (!this._canPoll()) return;
-    const framesBefore = this._frames;
-    /** @type {KubecastEvent[]} */
-    let applied = [];
-    try {
-      applied = await this._catchUp();
-      this._pollOk = true;
-    } catch (e) {
-      this._pollOk = false;
+  /**
+   * @param {number} code
+   * @param {string} reason
+   * @param {boolean} wasLive
+   */
+  _onSocketClosed(code, reason, wasLive) {
+    if (code === 4403) {
+      this._forbidden = true;
+      this._suspend('forbidden');
+      this._listeners.emit('error', { code: 'forbidden', message: reason || 'forbidden' });
+      this._updateStatus();
+      return;
     }
+    if (code === 4401) this._onUnauthenticated(reason);
+    this._socket.scheduleReconnect();
+    if (wasLive) this._poller.schedule(0); // catch up over HTTP while the socket is down
     this._updateStatus();
-    if (this._frames !== framesBefore) return; // a frame arrived meanwhile and rescheduled us
-    // Idle polling backs off; anything new snaps it back.
-    this._pollDelay = applied.length ? this.timing.quietMs : Math.min(this.timing.pollMaxMs, this._pollDelay * 2);
-    this._schedulePoll(this._pollDelay);
   }
 
-  /**
-   * Runs catch-ups one at a time (a poll and a gap fill never interleave).
-   * @returns {Promise<KubecastEvent[]>}
-   */
-  _catchUp() {
-    const run = () => this._fetchPages();
-    const result = this._catchUpTail.then(run, run);
-    this._catchUpTail = result.catch(() => {});
-    return result;
-  }
-
-  /**
-   * Brings the state to the head over HTTP: /events pages from lastSeq, following `next` until
-   * `head`, or a snapshot when there is no state, on 410 or on another epoch. Returns the applied
-   * events (a snapshot counts as one entry so callers see that something arrived).
-   * @returns {Promise<KubecastEvent[]>}
-   */
-  async _fetchPages() {
-    if (this.epoch === null || this.lastSeq === null) return this._loadSnapshot();
-    const gen = this._stateGen;
-    /** @type {KubecastEvent[]} */
-    const applied = [];
-    for (let page = 0; page < this.timing.maxPagesPerPoll; page += 1) {
-      const res = await this._request(`/events?${this._cursorQuery()}`);
-      if (gen !== this._stateGen) return applied; // a socket snapshot replaced the state meanwhile
-      if (res.status === 410) return applied.concat(await this._loadSnapshot());
-      if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
-      const body = await res.json();
-      if (gen !== this._stateGen) return applied;
-      if (body.epoch !== this.epoch) return applied.concat(await this._loadSnapshot());
-      applied.push(...this._applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
-      this._advance(body.epoch, body.next);
-      if (!(body.next < body.head)) break;
+  /** @param {string} reason */
+  _onUnauthenticated(reason) {
+    if (this._tokens.renewable) {
+      this._tokens.refused(); // the next connect asks the function for a fresh token
+    } else {
+      this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
     }
-    return applied;
-  }
-
-  /** @returns {Promise<KubecastEvent[]>} */
-  async _loadSnapshot() {
-    const res = await this._request(`/snapshot?${this._filterQuery()}`);
-    if (!res.ok) throw new Error(`GET /snapshot: HTTP ${res.status}`);
-    const snap = await res.json();
-    this._replaceState(snap.epoch, snap.seq, snap.objects || [], snap.summaries || []);
-    return [{ seq: snap.seq, epoch: snap.epoch, op: 'added', kind: 'Snapshot', ns: '', name: '' }];
-  }
-
-  /**
-   * @param {string} path
-   * @returns {Promise<ResponseLike>}
-   */
-  async _request(path) {
-    const token = await this._tokens.current();
-    /** @type {Record<string, string>} */
-    const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await this._fetchFn(`${this.baseUrl}${path}`, { headers });
-    if (res.status === 401) this._tokens.refused();
-    return res;
   }
 }

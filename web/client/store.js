@@ -1,9 +1,23 @@
 // The client's store: live objects and per-workload summaries, each a Map from `Kind/ns/name`
 // to the last event of that object (the server's view keeps both under one key space). A
-// snapshot replaces it, and the difference is reported per object.
+// snapshot replaces it, and the difference is reported per object. `StateAccess` is how the
+// client's parts see its state.
 
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
 /** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
+
+/**
+ * The client's state as its parts read and change it.
+ * @typedef {object} StateAccess
+ * @property {() => string | null} epoch
+ * @property {() => number | null} lastSeq
+ * @property {(epoch: unknown, events: unknown[]) => KubecastEvent[]} applyEvents
+ *   applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones
+ * @property {(epoch: unknown, seq: unknown) => void} advance moves lastSeq up to `seq` (same epoch)
+ * @property {(epoch: string, seq: number, objects: unknown[], summaries: unknown[]) => void} replaceState
+ *   a snapshot replaces the state
+ */
+
 
 /**
  * The store key of an event or object: `Kind/ns/name`.

@@ -4,10 +4,10 @@
 // State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
 // summaries (store.js). Events are applied idempotently: an event with seq <= lastSeq is dropped.
 //
-// Transport: a WebSocket for live pushes (socket.js) and GET /events polling whenever the
-// socket is quiet or down (polling.js, catchup.js); an unfiltered subscription fills gaps in
-// the socket's seqs over HTTP. `reset`, HTTP 410 or a new epoch replace the state from a
-// snapshot (socket parts or GET /snapshot).
+// Transport: a WebSocket for live pushes (socket.js; what its frames do: stream.js, gaps.js)
+// and GET /events polling whenever the socket is quiet or down (polling.js, catchup.js).
+// `reset`, HTTP 410 or a new epoch replace the state from a snapshot (socket parts or GET
+// /snapshot).
 //
 // Status (`onStatus`): `live` (socket up), `polling` (socket down, polls answer), `reconnecting`
 // (neither yet), `offline` (the browser is offline, the user switched live updates off, the
@@ -36,11 +36,12 @@ import {
   readLiveSwitch,
   writeLiveSwitch,
 } from './environment.js';
-import { isEvent, parseFrame } from './frames.js';
 import { Listeners } from './listeners.js';
 import { Poller } from './polling.js';
+import { cursorQuery, filterQuery } from './query.js';
 import { LiveSocket } from './socket.js';
-import { diffStores, objectKey } from './store.js';
+import { applyNewEvents, diffStores, storeMap } from './store.js';
+import { FrameStream } from './stream.js';
 import { DEFAULT_TIMING } from './timing.js';
 import { TokenCache } from './token.js';
 
@@ -61,8 +62,6 @@ export { objectKey } from './store.js';
 /** @typedef {import('./store.js').StateAccess} StateAccess */
 /** @typedef {import('./socket.js').SocketOwner} SocketOwner */
 /** @typedef {import('./polling.js').PollOwner} PollOwner */
-/** @typedef {{ objects: KubecastEvent[], summaries: KubecastEvent[] }} PendingSnapshot */
-/** @typedef {{ buffer: KubecastEvent[], firstHeld: number }} GapFill */
 
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
 
@@ -111,17 +110,13 @@ export class KubecastClient {
     /** @type {(() => void) | null} */
     this._unsubscribeEnv = null;
     this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
-    /** @type {PendingSnapshot | null} */
-    this._pendingSnapshot = null;
-    this._awaitingSnapshot = false;
-    /** @type {GapFill | null} */
-    this._gapFill = null;
-    this._sparse = false;
 
     // The parts; each reports back through the callbacks given here.
+    const state = this._stateAccess();
     this._socket = this._createSocket(opts, timers);
-    this._catchUp = this._createCatchUp(opts, this._stateAccess());
+    this._catchUp = this._createCatchUp(opts, state);
     this._poller = this._createPoller(timers);
+    this._stream = this._createStream(state);
   }
 
   /**
@@ -132,12 +127,15 @@ export class KubecastClient {
     const env = { WebSocket: opts.WebSocket || null, timers, random: opts.random || Math.random, now: this._now };
     /** @type {SocketOwner} */
     const owner = {
-      url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`,
+      url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${cursorQuery(this)}`,
       token: () => this._tokens.current(),
       running: () => this._canRun(),
       hidden: () => this._env.isHidden(),
-      onFrame: (data) => this._onFrame(data),
-      onForget: () => this._forgetSocketStream(),
+      onFrame: (data) => {
+        this._poller.onFrame(); // every frame, even one we cannot use, proves the socket alive
+        this._stream.onFrame(data);
+      },
+      onForget: () => this._stream.forget(),
       onClose: (code, reason, wasLive) => this._onSocketClosed(code, reason, wasLive),
       onGiveUp: () => this._updateStatus(),
     };
@@ -154,8 +152,8 @@ export class KubecastClient {
     const target = {
       ...state,
       generation: () => this._stateGen,
-      eventsQuery: () => this._cursorQuery(),
-      snapshotQuery: () => this._filterQuery(),
+      eventsQuery: () => cursorQuery(this),
+      snapshotQuery: () => filterQuery(this),
     };
     return new CatchUp(target, { fetch, tokens: this._tokens }, this);
   }
@@ -169,6 +167,18 @@ export class KubecastClient {
       onPolled: () => this._updateStatus(),
     };
     return new Poller(owner, this, timers);
+  }
+
+  /** @param {StateAccess} state */
+  _createStream(state) {
+    return new FrameStream({
+      ...state,
+      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      onHello: () => this._onHello(),
+      requestSnapshot: () => this._requestSnapshot(),
+      catchUp: () => this._catchUp.run(),
+      onGapUnfilled: () => this._abandonGapFill(),
+    });
   }
 
   /** @returns {StateAccess} the client's state as its parts read and change it */
@@ -304,22 +314,6 @@ export class KubecastClient {
 
   // --- state ---------------------------------------------------------------------------------
 
-  _filterQuery() {
-    const q = new URLSearchParams();
-    if (this.ns.length) q.set('ns', this.ns.join(','));
-    if (this.kinds.length) q.set('kinds', this.kinds.join(','));
-    return q;
-  }
-
-  _cursorQuery() {
-    const q = this._filterQuery();
-    if (this.epoch !== null && this.lastSeq !== null) {
-      q.set('since', String(this.lastSeq));
-      q.set('epoch', this.epoch);
-    }
-    return q;
-  }
-
   /**
    * Applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones.
    * @param {unknown} epoch
@@ -328,45 +322,12 @@ export class KubecastClient {
    */
   _applyEvents(epoch, events) {
     if (epoch !== this.epoch || this.lastSeq === null) return [];
-    /** @type {KubecastEvent[]} */
-    const applied = [];
-    /** @type {ObjectChange[]} */
-    const changes = [];
-    for (const ev of events) {
-      if (!isEvent(ev) || (this.lastSeq !== null && ev.seq <= this.lastSeq)) continue;
-      this.lastSeq = ev.seq;
-      applied.push(ev);
-      this._applyToStore(ev, changes);
-    }
+    const { applied, changes } = applyNewEvents(this, events);
     if (applied.length) {
       for (const ev of applied) this._listeners.emit('event', ev);
       this._changed(changes);
     }
     return applied;
-  }
-
-  /**
-   * @param {KubecastEvent} ev
-   * @param {ObjectChange[]} changes
-   */
-  _applyToStore(ev, changes) {
-    const key = objectKey(ev);
-    if (ev.op === 'summary') {
-      this.summaries.set(key, ev);
-    } else if (ev.op === 'deleted') {
-      // The server's view keeps objects and summaries under one key space: a delete removes
-      // either (a finished Job's summary goes this way).
-      this.summaries.delete(key);
-      const previous = this.objects.get(key);
-      if (previous) {
-        this.objects.delete(key);
-        changes.push({ type: 'deleted', key, object: ev, previous });
-      }
-    } else if (ev.op !== 'churn') {
-      const previous = this.objects.get(key);
-      this.objects.set(key, ev);
-      changes.push(previous ? { type: 'modified', key, object: ev, previous } : { type: 'added', key, object: ev });
-    }
   }
 
   /**
@@ -377,15 +338,14 @@ export class KubecastClient {
    * @param {unknown[]} summaries
    */
   _replaceState(epoch, seq, objects, summaries) {
-    const next = new Map(objects.filter(isEvent).map((o) => [objectKey(o), o]));
+    const next = storeMap(objects);
     const changes = diffStores(this.objects, next);
     this.epoch = epoch;
     this.lastSeq = seq;
     this.objects = next;
-    this.summaries = new Map(summaries.filter(isEvent).map((o) => [objectKey(o), o]));
+    this.summaries = storeMap(summaries);
     this._stateGen += 1;
-    this._awaitingSnapshot = false;
-    this._gapFill = null;
+    this._stream.stateReplaced();
     this._changed(changes);
   }
 
@@ -410,44 +370,14 @@ export class KubecastClient {
   _requestSnapshot() {
     this.lastSeq = null;
     if (this._socket.live) {
-      this._awaitingSnapshot = true;
+      this._stream.awaitSnapshot();
       this._socket.send({ type: 'get_snapshot' });
     } else {
       this._poller.schedule(0);
     }
   }
 
-  // --- the socket's frames ------------------------------------------------------------------
-
-  /** @param {unknown} data */
-  _onFrame(data) {
-    // Every frame, even one we cannot use, proves the socket is alive: push the next poll out.
-    this._poller.onFrame();
-    const frame = parseFrame(data);
-    if (!frame) return;
-    switch (frame.type) {
-      case 'hello':
-        this._onHello();
-        break;
-      case 'snapshot':
-        this._onSnapshotPart(frame);
-        break;
-      case 'events':
-        this._onEventsFrame(frame);
-        break;
-      case 'position':
-        this._onPosition(frame);
-        break;
-      case 'reset':
-        // The cursor cannot be resumed; a snapshot follows on the socket. Keep showing the
-        // old objects until it has arrived, then replace them.
-        this._awaitingSnapshot = true;
-        this._pendingSnapshot = null;
-        break;
-      default:
-        break; // pong, error (a close follows when it matters), future frame types
-    }
-  }
+  // --- the socket ----------------------------------------------------------------------------
 
   _onHello() {
     this._socket.markLive();
@@ -455,91 +385,11 @@ export class KubecastClient {
     this._updateStatus();
   }
 
-  /** @param {Record<string, any>} frame */
-  _onSnapshotPart(frame) {
-    if (!Array.isArray(frame.objects)) return;
-    if (frame.part === 0 || !this._pendingSnapshot) this._pendingSnapshot = { objects: [], summaries: [] };
-    const pending = this._pendingSnapshot;
-    pending.objects.push(...frame.objects);
-    if (Array.isArray(frame.summaries)) pending.summaries.push(...frame.summaries);
-    if (frame.last !== false) {
-      this._pendingSnapshot = null;
-      this._replaceState(frame.epoch, frame.seq, pending.objects, pending.summaries);
-    }
-  }
-
-  /** @param {Record<string, any>} frame */
-  _onEventsFrame(frame) {
-    if (!Array.isArray(frame.events) || this._awaitingSnapshot || this.epoch === null) return;
-    if (frame.epoch !== this.epoch) {
-      this._requestSnapshot(); // epoch change without a reset: our state is from a dead log
-      return;
-    }
-    if (this.lastSeq === null) return; // a snapshot was requested and has not arrived yet
-    if (this._gapFill) {
-      this._gapFill.buffer.push(...frame.events);
-      return;
-    }
-    if (this._isGap(frame.events)) this._fillGap(frame.events);
-    else this._applyEvents(frame.epoch, frame.events);
-  }
-
-  /** @param {Record<string, any>} frame */
-  _onPosition(frame) {
-    if (this.epoch !== null && this.lastSeq !== null && frame.epoch !== this.epoch && !this._awaitingSnapshot) {
-      this._requestSnapshot();
-    } else if (!this._gapFill) {
-      this._advance(frame.epoch, frame.seq);
-    }
-  }
-
-  // --- gap fill ------------------------------------------------------------------------------
-
-  /**
-   * Without a filter, seqs are contiguous, so an events frame starting beyond lastSeq + 1 means
-   * events were missed. (Filtered subscriptions and namespace-limited tokens see sparse seqs;
-   * once a fill finds nothing in a skipped range, the client stops treating skips as gaps.)
-   */
-  /** @param {unknown[]} events */
-  _isGap(events) {
-    if (this._sparse || this.ns.length || this.kinds.length || this.lastSeq === null) return false;
-    const first = events.find(isEvent);
-    return !!first && first.seq > this.lastSeq + 1;
-  }
-
-  /**
-   * Holds the socket's events, fetches the missed range from /events, then applies them.
-   * @param {unknown[]} events
-   */
-  _fillGap(events) {
-    const first = events.find(isEvent);
-    /** @type {GapFill} */
-    const fill = { buffer: events.filter(isEvent), firstHeld: first ? first.seq : 0 };
-    this._gapFill = fill;
-    this._catchUp.run().then(
-      (applied) => {
-        if (this._gapFill !== fill) return;
-        this._gapFill = null;
-        if (!applied.some((ev) => ev.seq < fill.firstHeld)) this._sparse = true;
-        this._applyEvents(this.epoch, fill.buffer);
-      },
-      () => {
-        if (this._gapFill !== fill) return;
-        // Could not fill it over HTTP: resume the socket from lastSeq instead (the server replays).
-        this._socket.close(CLIENT_GAP_CLOSE, 'gap');
-        this._socket.scheduleReconnect();
-        this._updateStatus();
-      },
-    );
-  }
-
-  // --- the socket's end ----------------------------------------------------------------------
-
-  /** The socket is gone: what it was sending (snapshot parts, a gap's events) is void. */
-  _forgetSocketStream() {
-    this._pendingSnapshot = null;
-    this._awaitingSnapshot = false;
-    this._gapFill = null;
+  /** Could not fill a gap over HTTP: resume the socket from lastSeq instead (the server replays). */
+  _abandonGapFill() {
+    this._socket.close(CLIENT_GAP_CLOSE, 'gap');
+    this._socket.scheduleReconnect();
+    this._updateStatus();
   }
 
   /**

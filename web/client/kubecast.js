@@ -1,14 +1,13 @@
-// Kubecast browser client (DESIGN §5, docs/protocol.md): one dependency-free ES module.
+// Kubecast browser client (DESIGN §5, docs/protocol.md, README.md): dependency-free ES modules.
+// This is the entry module: `KubecastClient`, and the helpers of the public API re-exported.
 //
 // State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
-// summaries. Events are applied idempotently: an event with seq <= lastSeq is dropped.
+// summaries (store.js). Events are applied idempotently: an event with seq <= lastSeq is dropped.
 //
-// Transport: a WebSocket for live pushes plus GET /events polling. Every WS frame (`position`
-// heartbeats included) proves the socket is alive and pushes the next poll `quietMs` (4 s) out;
-// when the socket is quiet or dead the client polls /events?since=lastSeq, following `next`
-// until `head`, and backs off (doubling, up to 30 s) while polls bring nothing. The socket
-// reconnects with full-jitter exponential backoff and resumes with since+epoch; `reset`, HTTP
-// 410 or a new epoch replace the state from a snapshot (socket parts or GET /snapshot).
+// Transport: a WebSocket for live pushes (socket.js; what its frames do: stream.js, gaps.js)
+// and GET /events polling whenever the socket is quiet or down (polling.js, catchup.js).
+// `reset`, HTTP 410 or a new epoch replace the state from a snapshot (socket parts or GET
+// /snapshot).
 //
 // Status (`onStatus`): `live` (socket up), `polling` (socket down, polls answer), `reconnecting`
 // (neither yet), `offline` (the browser is offline, the user switched live updates off, the
@@ -18,195 +17,53 @@
 // fresh) but the client does not poll, and a socket that drops is not reconnected until the page
 // is visible again. Becoming visible (or online) reconnects at once and polls at once to catch up.
 //
-// Authentication: `token` is a JWT or a function returning one (sync or async). It goes in the
-// `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in `Authorization: Bearer`
-// on polls. Close 4401 fetches a fresh token from the function before reconnecting (a fixed
-// string token is reported through `onError` instead, so the page can call `setToken()`);
-// 4403 stops the client and reports `forbidden` through `onError`.
+// Authentication (token.js): `token` is a JWT or a function returning one (sync or async). It
+// goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in
+// `Authorization: Bearer` on polls. Close 4401 fetches a fresh token from the function before
+// reconnecting (a fixed string token is reported through `onError` instead, so the page can call
+// `setToken()`); 4403 stops the client and reports `forbidden` through `onError`.
 //
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
+// The class owns the state, the lifecycle and the status; its parts report back to it through
+// the callbacks it gives them.
+
+import { CatchUp } from './catchup.js';
+import {
+  DEFAULT_STORAGE_KEY,
+  browserEnvironment,
+  defaultStorage,
+  readLiveSwitch,
+  writeLiveSwitch,
+} from './environment.js';
+import { Listeners } from './listeners.js';
+import { Poller } from './polling.js';
+import { cursorQuery, filterQuery } from './query.js';
+import { LiveSocket } from './socket.js';
+import { applyNewEvents, diffStores, storeMap } from './store.js';
+import { FrameStream } from './stream.js';
+import { DEFAULT_TIMING } from './timing.js';
+import { TokenCache } from './token.js';
+
+export { backoffDelay } from './backoff.js';
+export { browserEnvironment } from './environment.js';
+export { objectKey } from './store.js';
 
 /** @typedef {import('./kubecast.js').KubecastOptions} KubecastOptions */
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
 /** @typedef {import('./kubecast.js').KubecastStatus} KubecastStatus */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
-/** @typedef {import('./kubecast.js').KubecastEnvironment} KubecastEnvironment */
 /** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
 /** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
-/** @typedef {import('./kubecast.js').StorageLike} StorageLike */
 /** @typedef {import('./kubecast.js').TokenSource} TokenSource */
-/** @typedef {import('./kubecast.js').WebSocketLike} WebSocketLike */
-/** @typedef {import('./kubecast.js').WebSocketConstructorLike} WebSocketConstructorLike */
-/** @typedef {import('./kubecast.js').ResponseLike} ResponseLike */
+/** @typedef {import('./kubecast.js').FetchLike} FetchLike */
 /** @typedef {import('./kubecast.js').KubecastListeners} KubecastListeners */
-/** @typedef {{ objects: KubecastEvent[], summaries: KubecastEvent[] }} PendingSnapshot */
-/** @typedef {{ buffer: KubecastEvent[], firstHeld: number }} GapFill */
+/** @typedef {import('./timing.js').TimerFunctions} TimerFunctions */
+/** @typedef {import('./store.js').StateAccess} StateAccess */
+/** @typedef {import('./socket.js').SocketOwner} SocketOwner */
+/** @typedef {import('./polling.js').PollOwner} PollOwner */
 
-/** @type {Readonly<KubecastTiming>} */
-const DEFAULT_TIMING = Object.freeze({
-  quietMs: 4000, // every WS frame pushes the next poll this far out
-  pollMaxMs: 30000, // idle polling doubles up to this
-  reconnectBaseMs: 500, // full jitter: random() * min(reconnectMaxMs, reconnectBaseMs * 2^attempt)
-  reconnectMaxMs: 30000,
-  stableMs: 10000, // a socket live at least this long resets the reconnect backoff
-  connectTimeoutMs: 10000, // a socket without `hello` by then is given up and retried
-  maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
-});
-
-const DEFAULT_STORAGE_KEY = 'kubecast.live';
 const CLIENT_GAP_CLOSE = 4000; // our own close code when a gap could not be filled
-const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
-
-/**
- * The store key of an event or object: `Kind/ns/name`.
- * @param {{ kind: string, ns: string, name: string }} ev
- */
-export function objectKey(ev) {
-  return `${ev.kind}/${ev.ns}/${ev.name}`;
-}
-
-/**
- * Full-jitter exponential backoff: a uniform delay in [0, min(cap, base * 2^attempt)).
- * @param {number} attempt
- * @returns {number}
- */
-export function backoffDelay(attempt, random = Math.random, baseMs = 500, capMs = 30000) {
-  return random() * Math.min(capMs, baseMs * 2 ** attempt);
-}
-
-/**
- * The browser's online/offline and visibility signals (inert where there is no window).
- * @param {typeof globalThis} [g]
- * @returns {KubecastEnvironment}
- */
-export function browserEnvironment(g = globalThis) {
-  const win = g.window;
-  const doc = g.document;
-  return {
-    isOnline: () => !g.navigator || g.navigator.onLine !== false,
-    isHidden: () => !!doc && doc.visibilityState === 'hidden',
-    /** @param {(change: EnvironmentChange) => void} listener */
-    subscribe(listener) {
-      const online = () => listener('online');
-      const offline = () => listener('offline');
-      const visibility = () => listener(doc && doc.visibilityState === 'hidden' ? 'hidden' : 'visible');
-      if (win && win.addEventListener) {
-        win.addEventListener('online', online);
-        win.addEventListener('offline', offline);
-      }
-      if (doc && doc.addEventListener) doc.addEventListener('visibilitychange', visibility);
-      return () => {
-        if (win && win.removeEventListener) {
-          win.removeEventListener('online', online);
-          win.removeEventListener('offline', offline);
-        }
-        if (doc && doc.removeEventListener) doc.removeEventListener('visibilitychange', visibility);
-      };
-    },
-  };
-}
-
-/** @returns {StorageLike | null} */
-function defaultStorage() {
-  try {
-    return globalThis.localStorage || null;
-  } catch (e) {
-    return null; // storage disabled (privacy settings, sandboxed frame)
-  }
-}
-
-/**
- * @param {StorageLike | null} storage
- * @param {string} key
- */
-function readLiveSwitch(storage, key) {
-  try {
-    return !storage || storage.getItem(key) !== '0';
-  } catch (e) {
-    return true;
-  }
-}
-
-/**
- * @param {StorageLike | null} storage
- * @param {string} key
- * @param {boolean} live
- */
-function writeLiveSwitch(storage, key, live) {
-  try {
-    if (storage) storage.setItem(key, live ? '1' : '0');
-  } catch (e) {
-    // quota or privacy mode: the switch still works for this page
-  }
-}
-
-/**
- * A server frame, or null for anything that is not a JSON object with a string `type`.
- * @param {unknown} data
- * @returns {Record<string, any> | null}
- */
-function parseFrame(data) {
-  if (typeof data !== 'string') return null;
-  try {
-    const frame = JSON.parse(data);
-    return frame && typeof frame === 'object' && typeof frame.type === 'string' ? frame : null;
-  } catch (e) {
-    return null;
-  }
-}
-
-/**
- * @param {any} ev
- * @returns {ev is KubecastEvent}
- */
-function isEvent(ev) {
-  return !!ev && typeof ev === 'object' && Number.isFinite(ev.seq);
-}
-
-/**
- * @param {KubecastEvent} a
- * @param {KubecastEvent} b
- */
-function sameObject(a, b) {
-  if (Number.isFinite(a.seq) && Number.isFinite(b.seq)) return a.seq === b.seq;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * Per-object changes from one store state to the next (used when a snapshot replaces it).
- * @param {Map<string, KubecastEvent>} before
- * @param {Map<string, KubecastEvent>} after
- * @returns {ObjectChange[]}
- */
-function diffStores(before, after) {
-  /** @type {ObjectChange[]} */
-  const changes = [];
-  for (const [key, object] of after) {
-    const previous = before.get(key);
-    if (!previous) changes.push({ type: 'added', key, object });
-    else if (!sameObject(previous, object)) changes.push({ type: 'modified', key, object, previous });
-  }
-  for (const [key, previous] of before) {
-    if (!after.has(key)) changes.push({ type: 'deleted', key, object: previous, previous });
-  }
-  return changes;
-}
-
-/** @param {unknown} e */
-function reportListenerError(e) {
-  if (typeof globalThis.reportError === 'function') globalThis.reportError(e);
-  else if (globalThis.console) globalThis.console.error(e);
-}
-
-/** @type {ReadonlyArray<[keyof KubecastOptions, keyof KubecastListeners]>} */
-const OPTION_LISTENERS = Object.freeze([
-  ['onChange', 'change'],
-  ['onStatus', 'status'],
-  ['onEvent', 'event'],
-  ['onObject', 'object'],
-  ['onError', 'error'],
-]);
 
 export class KubecastClient {
   /** @param {KubecastOptions} [opts] (see kubecast.d.ts) */
@@ -218,31 +75,19 @@ export class KubecastClient {
     this.kinds = opts.kinds || [];
 
     // Injected environment (browser defaults).
-    this._WebSocket = opts.WebSocket || null; // resolved when connecting (globalThis.WebSocket)
-    /** @type {import('./kubecast.js').FetchLike} */
-    this._fetchFn = opts.fetch || ((url, init) => globalThis.fetch(url, init));
-    /** @type {(callback: () => void, ms: number) => unknown} */
-    this._setTimeout = opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms));
-    /** @type {(id: any) => void} */
-    this._clearTimeout = opts.clearTimeout || ((id) => globalThis.clearTimeout(id));
-    this._random = opts.random || Math.random;
+    /** @type {TimerFunctions} */
+    const timers = {
+      setTimeout: opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms)),
+      clearTimeout: opts.clearTimeout || ((id) => globalThis.clearTimeout(id)),
+    };
     this._now = opts.now || Date.now;
     this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
     this._storageKey = opts.storageKey || DEFAULT_STORAGE_KEY;
     this._env = opts.environment || browserEnvironment();
     /** @type {KubecastTiming} */
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing || {}) };
-
-    /** @type {Map<string, Set<Function>>} */
-    this._listeners = new Map();
-    for (const [option, type] of OPTION_LISTENERS) {
-      const listener = opts[option];
-      if (typeof listener === 'function') this._addListener(type, /** @type {Function} */ (listener));
-    }
-    /** @type {TokenSource | null} */
-    this._tokenSource = opts.token || null;
-    /** @type {string | null} */
-    this._token = typeof opts.token === 'string' ? opts.token : null;
+    this._listeners = Listeners.fromOptions(opts);
+    this._tokens = new TokenCache(opts.token);
 
     // Public state.
     /** @type {string | null} */
@@ -259,36 +104,92 @@ export class KubecastClient {
     this.lastUpdate = null;
     this.live = readLiveSwitch(this._storage, this._storageKey);
 
-    // Lifecycle and transport state.
+    // Lifecycle.
     this._started = false;
     this._forbidden = false;
     /** @type {(() => void) | null} */
     this._unsubscribeEnv = null;
-    /** @type {WebSocketLike | null} */
-    this._ws = null;
-    this._socketLive = false;
-    this._liveSince = 0;
-    this._connecting = false;
-    this._connectGen = 0;
-    this._attempt = 0;
-    /** @type {unknown} */
-    this._reconnectTimer = null;
-    /** @type {unknown} */
-    this._connectTimer = null;
-    /** @type {unknown} */
-    this._pollTimer = null;
-    this._pollDelay = this.timing.quietMs;
-    this._pollOk = false;
-    this._frames = 0;
-    this._stateGen = 0;
-    /** @type {PendingSnapshot | null} */
-    this._pendingSnapshot = null;
-    this._awaitingSnapshot = false;
-    /** @type {GapFill | null} */
-    this._gapFill = null;
-    this._sparse = false;
-    /** @type {Promise<unknown>} */
-    this._catchUpTail = Promise.resolve();
+    this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
+
+    // The parts; each reports back through the callbacks given here.
+    const state = this._stateAccess();
+    this._socket = this._createSocket(opts, timers);
+    this._catchUp = this._createCatchUp(opts, state);
+    this._poller = this._createPoller(timers);
+    this._stream = this._createStream(state);
+  }
+
+  /**
+   * @param {KubecastOptions} opts
+   * @param {TimerFunctions} timers
+   */
+  _createSocket(opts, timers) {
+    const env = { WebSocket: opts.WebSocket || null, timers, random: opts.random || Math.random, now: this._now };
+    /** @type {SocketOwner} */
+    const owner = {
+      url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${cursorQuery(this)}`,
+      token: () => this._tokens.current(),
+      running: () => this._canRun(),
+      hidden: () => this._env.isHidden(),
+      onFrame: (data) => {
+        this._poller.onFrame(); // every frame, even one we cannot use, proves the socket alive
+        this._stream.onFrame(data);
+      },
+      onForget: () => this._stream.forget(),
+      onClose: (code, reason, wasLive) => this._onSocketClosed(code, reason, wasLive),
+      onGiveUp: () => this._updateStatus(),
+    };
+    return new LiveSocket(owner, this, env);
+  }
+
+  /**
+   * @param {KubecastOptions} opts
+   * @param {StateAccess} state
+   */
+  _createCatchUp(opts, state) {
+    /** @type {FetchLike} */
+    const fetch = opts.fetch || ((url, init) => globalThis.fetch(url, init));
+    const target = {
+      ...state,
+      generation: () => this._stateGen,
+      eventsQuery: () => cursorQuery(this),
+      snapshotQuery: () => filterQuery(this),
+    };
+    return new CatchUp(target, { fetch, tokens: this._tokens }, this);
+  }
+
+  /** @param {TimerFunctions} timers */
+  _createPoller(timers) {
+    /** @type {PollOwner} */
+    const owner = {
+      mayPoll: () => this._canPoll(),
+      catchUp: () => this._catchUp.run(),
+      onPolled: () => this._updateStatus(),
+    };
+    return new Poller(owner, this, timers);
+  }
+
+  /** @param {StateAccess} state */
+  _createStream(state) {
+    return new FrameStream({
+      ...state,
+      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      onHello: () => this._onHello(),
+      requestSnapshot: () => this._requestSnapshot(),
+      catchUp: () => this._catchUp.run(),
+      onGapUnfilled: () => this._abandonGapFill(),
+    });
+  }
+
+  /** @returns {StateAccess} the client's state as its parts read and change it */
+  _stateAccess() {
+    return {
+      epoch: () => this.epoch,
+      lastSeq: () => this.lastSeq,
+      applyEvents: (epoch, events) => this._applyEvents(epoch, events),
+      advance: (epoch, seq) => this._advance(epoch, seq),
+      replaceState: (epoch, seq, objects, summaries) => this._replaceState(epoch, seq, objects, summaries),
+    };
   }
 
   // --- public API ----------------------------------------------------------------------------
@@ -321,7 +222,7 @@ export class KubecastClient {
     this.live = live;
     writeLiveSwitch(this._storage, this._storageKey, live);
     if (live) {
-      this._attempt = 0;
+      this._socket.resetBackoff();
       this._resume(0);
     } else {
       this._suspend('live updates off');
@@ -335,14 +236,8 @@ export class KubecastClient {
    * @param {TokenSource} token
    */
   setToken(token) {
-    if (typeof token === 'function') {
-      this._tokenSource = token;
-      this._token = null;
-      return;
-    }
-    this._tokenSource = token;
-    this._token = token;
-    if (this._socketLive) this._send({ type: 'auth', token });
+    this._tokens.replace(token);
+    if (typeof token !== 'function' && this._socket.live) this._socket.send({ type: 'auth', token });
   }
 
   /**
@@ -353,21 +248,7 @@ export class KubecastClient {
    * @returns {() => void}
    */
   on(type, listener) {
-    return this._addListener(type, listener);
-  }
-
-  /**
-   * @param {string} type
-   * @param {Function} listener
-   */
-  _addListener(type, listener) {
-    let listeners = this._listeners.get(type);
-    if (!listeners) this._listeners.set(type, (listeners = new Set()));
-    const set = listeners;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this._listeners.add(type, listener);
   }
 
   // --- lifecycle -----------------------------------------------------------------------------
@@ -386,12 +267,8 @@ export class KubecastClient {
    */
   _resume(pollInMs) {
     if (!this._canRun() || this._env.isHidden()) return;
-    if (!this._ws && !this._connecting) {
-      this._clearTimer('_reconnectTimer');
-      this._connect();
-    }
-    this._pollDelay = this.timing.quietMs;
-    this._schedulePoll(pollInMs);
+    this._socket.open();
+    this._poller.restart(pollInMs);
   }
 
   /**
@@ -399,12 +276,8 @@ export class KubecastClient {
    * @param {string} reason
    */
   _suspend(reason) {
-    this._connectGen += 1;
-    this._connecting = false;
-    this._pollOk = false;
-    this._clearTimer('_pollTimer');
-    this._clearTimer('_reconnectTimer');
-    this._closeSocket(1000, reason);
+    this._poller.stop();
+    this._socket.stop(reason);
   }
 
   /** @param {EnvironmentChange} change */
@@ -414,11 +287,11 @@ export class KubecastClient {
       // A socket is rarely usable offline and may take long to notice: drop it, stop retrying.
       this._suspend('offline');
     } else if (change === 'online') {
-      this._attempt = 0;
+      this._socket.resetBackoff();
       this._resume(0);
     } else if (change === 'hidden') {
-      this._clearTimer('_pollTimer');
-      this._clearTimer('_reconnectTimer');
+      this._poller.pause();
+      this._socket.cancelReconnect();
     } else if (change === 'visible') {
       this._resume(0);
     }
@@ -430,54 +303,16 @@ export class KubecastClient {
     /** @type {KubecastStatus} */
     let status;
     if (!this._canRun()) status = 'offline';
-    else if (this._socketLive) status = 'live';
-    else if (this._pollOk) status = 'polling';
+    else if (this._socket.live) status = 'live';
+    else if (this._poller.ok) status = 'polling';
     else status = 'reconnecting';
     if (status !== this.status) {
       this.status = status;
-      this._emit('status', status);
-    }
-  }
-
-  /** @param {'_pollTimer' | '_reconnectTimer' | '_connectTimer'} name */
-  _clearTimer(name) {
-    if (this[name] !== null) this._clearTimeout(this[name]);
-    this[name] = null;
-  }
-
-  /**
-   * @param {keyof KubecastListeners} type
-   * @param {...unknown} args
-   */
-  _emit(type, ...args) {
-    const listeners = this._listeners.get(type);
-    if (!listeners) return;
-    for (const listener of [...listeners]) {
-      try {
-        listener(...args);
-      } catch (e) {
-        reportListenerError(e); // a failing UI callback must not break the client
-      }
+      this._listeners.emit('status', status);
     }
   }
 
   // --- state ---------------------------------------------------------------------------------
-
-  _filterQuery() {
-    const q = new URLSearchParams();
-    if (this.ns.length) q.set('ns', this.ns.join(','));
-    if (this.kinds.length) q.set('kinds', this.kinds.join(','));
-    return q;
-  }
-
-  _cursorQuery() {
-    const q = this._filterQuery();
-    if (this.epoch !== null && this.lastSeq !== null) {
-      q.set('since', String(this.lastSeq));
-      q.set('epoch', this.epoch);
-    }
-    return q;
-  }
 
   /**
    * Applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones.
@@ -487,45 +322,12 @@ export class KubecastClient {
    */
   _applyEvents(epoch, events) {
     if (epoch !== this.epoch || this.lastSeq === null) return [];
-    /** @type {KubecastEvent[]} */
-    const applied = [];
-    /** @type {ObjectChange[]} */
-    const changes = [];
-    for (const ev of events) {
-      if (!isEvent(ev) || (this.lastSeq !== null && ev.seq <= this.lastSeq)) continue;
-      this.lastSeq = ev.seq;
-      applied.push(ev);
-      this._applyToStore(ev, changes);
-    }
+    const { applied, changes } = applyNewEvents(this, events);
     if (applied.length) {
-      for (const ev of applied) this._emit('event', ev);
+      for (const ev of applied) this._listeners.emit('event', ev);
       this._changed(changes);
     }
     return applied;
-  }
-
-  /**
-   * @param {KubecastEvent} ev
-   * @param {ObjectChange[]} changes
-   */
-  _applyToStore(ev, changes) {
-    const key = objectKey(ev);
-    if (ev.op === 'summary') {
-      this.summaries.set(key, ev);
-    } else if (ev.op === 'deleted') {
-      // The server's view keeps objects and summaries under one key space: a delete removes
-      // either (a finished Job's summary goes this way).
-      this.summaries.delete(key);
-      const previous = this.objects.get(key);
-      if (previous) {
-        this.objects.delete(key);
-        changes.push({ type: 'deleted', key, object: ev, previous });
-      }
-    } else if (ev.op !== 'churn') {
-      const previous = this.objects.get(key);
-      this.objects.set(key, ev);
-      changes.push(previous ? { type: 'modified', key, object: ev, previous } : { type: 'added', key, object: ev });
-    }
   }
 
   /**
@@ -536,15 +338,14 @@ export class KubecastClient {
    * @param {unknown[]} summaries
    */
   _replaceState(epoch, seq, objects, summaries) {
-    const next = new Map(objects.filter(isEvent).map((o) => [objectKey(o), o]));
+    const next = storeMap(objects);
     const changes = diffStores(this.objects, next);
     this.epoch = epoch;
     this.lastSeq = seq;
     this.objects = next;
-    this.summaries = new Map(summaries.filter(isEvent).map((o) => [objectKey(o), o]));
+    this.summaries = storeMap(summaries);
     this._stateGen += 1;
-    this._awaitingSnapshot = false;
-    this._gapFill = null;
+    this._stream.stateReplaced();
     this._changed(changes);
   }
 
@@ -561,353 +362,61 @@ export class KubecastClient {
   /** @param {ObjectChange[]} changes */
   _changed(changes) {
     this.lastUpdate = new Date(this._now());
-    for (const change of changes) this._emit('object', change);
-    this._emit('change', this, changes);
+    for (const change of changes) this._listeners.emit('object', change);
+    this._listeners.emit('change', this, changes);
   }
 
   /** Our state belongs to another epoch (or none): get a snapshot, preferably on the socket. */
   _requestSnapshot() {
     this.lastSeq = null;
-    if (this._socketLive) {
-      this._awaitingSnapshot = true;
-      this._send({ type: 'get_snapshot' });
+    if (this._socket.live) {
+      this._stream.awaitSnapshot();
+      this._socket.send({ type: 'get_snapshot' });
     } else {
-      this._schedulePoll(0);
+      this._poller.schedule(0);
     }
   }
 
-  // --- WebSocket -----------------------------------------------------------------------------
+  // --- the socket ----------------------------------------------------------------------------
 
-  /** @returns {Promise<string | null>} */
-  async _currentToken() {
-    if (this._token === null && typeof this._tokenSource === 'function') {
-      this._token = (await this._tokenSource()) || null;
-    }
-    return this._token;
-  }
-
-  _socketUrl() {
-    return `${this.baseUrl.replace(/^http/, 'ws')}/ws?${this._cursorQuery()}`;
-  }
-
-  async _connect() {
-    const gen = ++this._connectGen;
-    this._connecting = true;
-    let ws;
-    try {
-      const token = await this._currentToken();
-      if (gen !== this._connectGen || !this._canRun()) return; // suspended meanwhile
-      const protocols = token ? ['kubecast.v1', `bearer.${token}`] : ['kubecast.v1'];
-      const Socket = this._WebSocket || /** @type {WebSocketConstructorLike} */ (globalThis.WebSocket);
-      ws = new Socket(this._socketUrl(), protocols);
-    } catch (e) {
-      if (gen === this._connectGen) this._scheduleReconnect();
-      return;
-    } finally {
-      if (gen === this._connectGen) this._connecting = false;
-    }
-    this._ws = ws;
-    this._socketLive = false;
-    ws.onmessage = (msg) => {
-      if (this._ws === ws) this._onFrame(msg.data);
-    };
-    ws.onclose = (ev) => {
-      if (this._ws === ws) this._onSocketClosed(ev.code, ev.reason);
-    };
-    // A connection can hang (a dead path, a proxy that never answers): give it up and retry.
-    this._connectTimer = this._setTimeout(() => {
-      this._connectTimer = null;
-      if (this._ws === ws && !this._socketLive) this._giveUpSocket();
-    }, this.timing.connectTimeoutMs);
-  }
-
-  /** Drops a socket that never became live and schedules the next attempt (with backoff). */
-  _giveUpSocket() {
-    this._closeSocket(CLIENT_CONNECT_TIMEOUT_CLOSE, 'connect timeout');
-    this._scheduleReconnect();
+  _onHello() {
+    this._socket.markLive();
+    this._poller.ok = false; // `polling` has to be earned again by a poll once this socket is gone
     this._updateStatus();
   }
 
-  /** @param {object} message */
-  _send(message) {
-    try {
-      if (this._ws) this._ws.send(JSON.stringify(message));
-    } catch (e) {
-      // the close event follows
-    }
+  /** Could not fill a gap over HTTP: resume the socket from lastSeq instead (the server replays). */
+  _abandonGapFill() {
+    this._socket.close(CLIENT_GAP_CLOSE, 'gap');
+    this._socket.scheduleReconnect();
+    this._updateStatus();
   }
 
   /**
    * @param {number} code
    * @param {string} reason
+   * @param {boolean} wasLive
    */
-  _closeSocket(code, reason) {
-    const ws = this._ws;
-    if (!ws) return;
-    this._forgetSocket();
-    try {
-      ws.close(code, reason);
-    } catch (e) {
-      // already closing
-    }
-  }
-
-  _forgetSocket() {
-    this._clearTimer('_connectTimer');
-    this._ws = null;
-    this._socketLive = false;
-    this._pendingSnapshot = null;
-    this._awaitingSnapshot = false;
-    this._gapFill = null;
-  }
-
-  /**
-   * @param {number} code
-   * @param {string} reason
-   */
-  _onSocketClosed(code, reason) {
-    const wasLive = this._socketLive;
-    if (wasLive && this._now() - this._liveSince >= this.timing.stableMs) this._attempt = 0;
-    this._forgetSocket();
+  _onSocketClosed(code, reason, wasLive) {
     if (code === 4403) {
       this._forbidden = true;
       this._suspend('forbidden');
-      this._emit('error', { code: 'forbidden', message: reason || 'forbidden' });
+      this._listeners.emit('error', { code: 'forbidden', message: reason || 'forbidden' });
       this._updateStatus();
       return;
     }
     if (code === 4401) this._onUnauthenticated(reason);
-    this._scheduleReconnect();
-    if (wasLive) this._schedulePoll(0); // catch up over HTTP while the socket is down
+    this._socket.scheduleReconnect();
+    if (wasLive) this._poller.schedule(0); // catch up over HTTP while the socket is down
     this._updateStatus();
   }
 
   /** @param {string} reason */
   _onUnauthenticated(reason) {
-    if (typeof this._tokenSource === 'function') {
-      this._token = null; // the next connect asks the function for a fresh token
+    if (this._tokens.renewable) {
+      this._tokens.refused(); // the next connect asks the function for a fresh token
     } else {
-      this._emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
+      this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
     }
-  }
-
-  _scheduleReconnect() {
-    // Hidden pages and offline browsers reconnect when they become visible / online again.
-    if (!this._canRun() || this._env.isHidden()) return;
-    const t = this.timing;
-    const delay = backoffDelay(this._attempt, this._random, t.reconnectBaseMs, t.reconnectMaxMs);
-    this._attempt += 1;
-    this._clearTimer('_reconnectTimer');
-    this._reconnectTimer = this._setTimeout(() => {
-      this._reconnectTimer = null;
-      if (!this._ws && !this._connecting) this._connect();
-    }, delay);
-  }
-
-  /** @param {unknown} data */
-  _onFrame(data) {
-    // Every frame, even one we cannot use, proves the socket is alive: push the next poll out.
-    this._frames += 1;
-    this._pollDelay = this.timing.quietMs;
-    this._schedulePoll(this.timing.quietMs);
-    const frame = parseFrame(data);
-    if (!frame) return;
-    switch (frame.type) {
-      case 'hello':
-        this._onHello();
-        break;
-      case 'snapshot':
-        this._onSnapshotPart(frame);
-        break;
-      case 'events':
-        this._onEventsFrame(frame);
-        break;
-      case 'position':
-        this._onPosition(frame);
-        break;
-      case 'reset':
-        // The cursor cannot be resumed; a snapshot follows on the socket. Keep showing the
-        // old objects until it has arrived, then replace them.
-        this._awaitingSnapshot = true;
-        this._pendingSnapshot = null;
-        break;
-      default:
-        break; // pong, error (a close follows when it matters), future frame types
-    }
-  }
-
-  _onHello() {
-    this._clearTimer('_connectTimer');
-    this._socketLive = true;
-    this._pollOk = false; // `polling` has to be earned again by a poll once this socket is gone
-    this._liveSince = this._now();
-    this._updateStatus();
-  }
-
-  /** @param {Record<string, any>} frame */
-  _onSnapshotPart(frame) {
-    if (!Array.isArray(frame.objects)) return;
-    if (frame.part === 0 || !this._pendingSnapshot) this._pendingSnapshot = { objects: [], summaries: [] };
-    const pending = this._pendingSnapshot;
-    pending.objects.push(...frame.objects);
-    if (Array.isArray(frame.summaries)) pending.summaries.push(...frame.summaries);
-    if (frame.last !== false) {
-      this._pendingSnapshot = null;
-      this._replaceState(frame.epoch, frame.seq, pending.objects, pending.summaries);
-    }
-  }
-
-  /** @param {Record<string, any>} frame */
-  _onEventsFrame(frame) {
-    if (!Array.isArray(frame.events) || this._awaitingSnapshot || this.epoch === null) return;
-    if (frame.epoch !== this.epoch) {
-      this._requestSnapshot(); // epoch change without a reset: our state is from a dead log
-      return;
-    }
-    if (this.lastSeq === null) return; // a snapshot was requested and has not arrived yet
-    if (this._gapFill) {
-      this._gapFill.buffer.push(...frame.events);
-      return;
-    }
-    if (this._isGap(frame.events)) this._fillGap(frame.events);
-    else this._applyEvents(frame.epoch, frame.events);
-  }
-
-  /** @param {Record<string, any>} frame */
-  _onPosition(frame) {
-    if (this.epoch !== null && this.lastSeq !== null && frame.epoch !== this.epoch && !this._awaitingSnapshot) {
-      this._requestSnapshot();
-    } else if (!this._gapFill) {
-      this._advance(frame.epoch, frame.seq);
-    }
-  }
-
-  // --- gap fill ------------------------------------------------------------------------------
-
-  /**
-   * Without a filter, seqs are contiguous, so an events frame starting beyond lastSeq + 1 means
-   * events were missed. (Filtered subscriptions and namespace-limited tokens see sparse seqs;
-   * once a fill finds nothing in a skipped range, the client stops treating skips as gaps.)
-   */
-  /** @param {unknown[]} events */
-  _isGap(events) {
-    if (this._sparse || this.ns.length || this.kinds.length || this.lastSeq === null) return false;
-    const first = events.find(isEvent);
-    return !!first && first.seq > this.lastSeq + 1;
-  }
-
-  /**
-   * Holds the socket's events, fetches the missed range from /events, then applies them.
-   * @param {unknown[]} events
-   */
-  _fillGap(events) {
-    const first = events.find(isEvent);
-    /** @type {GapFill} */
-    const fill = { buffer: events.filter(isEvent), firstHeld: first ? first.seq : 0 };
-    this._gapFill = fill;
-    this._catchUp().then(
-      (applied) => {
-        if (this._gapFill !== fill) return;
-        this._gapFill = null;
-        if (!applied.some((ev) => ev.seq < fill.firstHeld)) this._sparse = true;
-        this._applyEvents(this.epoch, fill.buffer);
-      },
-      () => {
-        if (this._gapFill !== fill) return;
-        // Could not fill it over HTTP: resume the socket from lastSeq instead (the server replays).
-        this._closeSocket(CLIENT_GAP_CLOSE, 'gap');
-        this._scheduleReconnect();
-        this._updateStatus();
-      },
-    );
-  }
-
-  // --- polling -------------------------------------------------------------------------------
-
-  /** @param {number} ms */
-  _schedulePoll(ms) {
-    if (!this._canPoll()) return;
-    this._clearTimer('_pollTimer');
-    this._pollTimer = this._setTimeout(() => {
-      this._pollTimer = null;
-      this._poll();
-    }, ms);
-  }
-
-  async _poll() {
-    if (!this._canPoll()) return;
-    const framesBefore = this._frames;
-    /** @type {KubecastEvent[]} */
-    let applied = [];
-    try {
-      applied = await this._catchUp();
-      this._pollOk = true;
-    } catch (e) {
-      this._pollOk = false;
-    }
-    this._updateStatus();
-    if (this._frames !== framesBefore) return; // a frame arrived meanwhile and rescheduled us
-    // Idle polling backs off; anything new snaps it back.
-    this._pollDelay = applied.length ? this.timing.quietMs : Math.min(this.timing.pollMaxMs, this._pollDelay * 2);
-    this._schedulePoll(this._pollDelay);
-  }
-
-  /**
-   * Runs catch-ups one at a time (a poll and a gap fill never interleave).
-   * @returns {Promise<KubecastEvent[]>}
-   */
-  _catchUp() {
-    const run = () => this._fetchPages();
-    const result = this._catchUpTail.then(run, run);
-    this._catchUpTail = result.catch(() => {});
-    return result;
-  }
-
-  /**
-   * Brings the state to the head over HTTP: /events pages from lastSeq, following `next` until
-   * `head`, or a snapshot when there is no state, on 410 or on another epoch. Returns the applied
-   * events (a snapshot counts as one entry so callers see that something arrived).
-   * @returns {Promise<KubecastEvent[]>}
-   */
-  async _fetchPages() {
-    if (this.epoch === null || this.lastSeq === null) return this._loadSnapshot();
-    const gen = this._stateGen;
-    /** @type {KubecastEvent[]} */
-    const applied = [];
-    for (let page = 0; page < this.timing.maxPagesPerPoll; page += 1) {
-      const res = await this._request(`/events?${this._cursorQuery()}`);
-      if (gen !== this._stateGen) return applied; // a socket snapshot replaced the state meanwhile
-      if (res.status === 410) return applied.concat(await this._loadSnapshot());
-      if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
-      const body = await res.json();
-      if (gen !== this._stateGen) return applied;
-      if (body.epoch !== this.epoch) return applied.concat(await this._loadSnapshot());
-      applied.push(...this._applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
-      this._advance(body.epoch, body.next);
-      if (!(body.next < body.head)) break;
-    }
-    return applied;
-  }
-
-  /** @returns {Promise<KubecastEvent[]>} */
-  async _loadSnapshot() {
-    const res = await this._request(`/snapshot?${this._filterQuery()}`);
-    if (!res.ok) throw new Error(`GET /snapshot: HTTP ${res.status}`);
-    const snap = await res.json();
-    this._replaceState(snap.epoch, snap.seq, snap.objects || [], snap.summaries || []);
-    return [{ seq: snap.seq, epoch: snap.epoch, op: 'added', kind: 'Snapshot', ns: '', name: '' }];
-  }
-
-  /**
-   * @param {string} path
-   * @returns {Promise<ResponseLike>}
-   */
-  async _request(path) {
-    const token = await this._currentToken();
-    /** @type {Record<string, string>} */
-    const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await this._fetchFn(`${this.baseUrl}${path}`, { headers });
-    if (res.status === 401 && typeof this._tokenSource === 'function') this._token = null;
-    return res;
   }
 }

@@ -1,0 +1,76 @@
+// The page around the client: the browser's online/offline and visibility signals, and the
+// storage that remembers the user's live-updates switch across page loads. Every access is
+// guarded, so a host without `window`, `document` or usable storage still runs the client.
+
+/** @typedef {import('./kubecast.js').KubecastEnvironment} KubecastEnvironment */
+/** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
+/** @typedef {import('./kubecast.js').StorageLike} StorageLike */
+
+export const DEFAULT_STORAGE_KEY = 'kubecast.live';
+
+/**
+ * The browser's online/offline and visibility signals (inert where there is no window).
+ * @param {typeof globalThis} [g]
+ * @returns {KubecastEnvironment}
+ */
+export function browserEnvironment(g = globalThis) {
+  const win = g.window;
+  const doc = g.document;
+  return {
+    isOnline: () => !g.navigator || g.navigator.onLine !== false,
+    isHidden: () => !!doc && doc.visibilityState === 'hidden',
+    /** @param {(change: EnvironmentChange) => void} listener */
+    subscribe(listener) {
+      const online = () => listener('online');
+      const offline = () => listener('offline');
+      const visibility = () => listener(doc && doc.visibilityState === 'hidden' ? 'hidden' : 'visible');
+      if (win && win.addEventListener) {
+        win.addEventListener('online', online);
+        win.addEventListener('offline', offline);
+      }
+      if (doc && doc.addEventListener) doc.addEventListener('visibilitychange', visibility);
+      return () => {
+        if (win && win.removeEventListener) {
+          win.removeEventListener('online', online);
+          win.removeEventListener('offline', offline);
+        }
+        if (doc && doc.removeEventListener) doc.removeEventListener('visibilitychange', visibility);
+      };
+    },
+  };
+}
+
+/** @returns {StorageLike | null} */
+export function defaultStorage() {
+  try {
+    return globalThis.localStorage || null;
+  } catch (e) {
+    return null; // storage disabled (privacy settings, sandboxed frame)
+  }
+}
+
+/**
+ * The saved live-updates switch: on unless it was saved off.
+ * @param {StorageLike | null} storage
+ * @param {string} key
+ */
+export function readLiveSwitch(storage, key) {
+  try {
+    return !storage || storage.getItem(key) !== '0';
+  } catch (e) {
+    return true;
+  }
+}
+
+/**
+ * @param {StorageLike | null} storage
+ * @param {string} key
+ * @param {boolean} live
+ */
+export function writeLiveSwitch(storage, key, live) {
+  try {
+    if (storage) storage.setItem(key, live ? '1' : '0');
+  } catch (e) {
+    // quota or privacy mode: the switch still works for this page
+  }
+}

@@ -1,0 +1,114 @@
+// The client's store: live objects and per-workload summaries, each a Map from `Kind/ns/name`
+// to the last event of that object (the server's view keeps both under one key space). Events
+// change it one at a time; a snapshot replaces it, and the difference is reported per object.
+// `StateAccess` is how the client's parts (catch-up, socket frames) see its state.
+
+import { isEvent } from './frames.js';
+
+/** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
+/** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
+/** @typedef {{ objects: Map<string, KubecastEvent>, summaries: Map<string, KubecastEvent> }} Store */
+
+/**
+ * The client's state as its parts read and change it.
+ * @typedef {object} StateAccess
+ * @property {() => string | null} epoch
+ * @property {() => number | null} lastSeq
+ * @property {(epoch: unknown, events: unknown[]) => KubecastEvent[]} applyEvents
+ *   applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones
+ * @property {(epoch: unknown, seq: unknown) => void} advance moves lastSeq up to `seq` (same epoch)
+ * @property {(epoch: string, seq: number, objects: unknown[], summaries: unknown[]) => void} replaceState
+ *   a snapshot replaces the state
+ */
+
+/**
+ * The store key of an event or object: `Kind/ns/name`.
+ * @param {{ kind: string, ns: string, name: string }} ev
+ */
+export function objectKey(ev) {
+  return `${ev.kind}/${ev.ns}/${ev.name}`;
+}
+
+/**
+ * A store Map of a snapshot's list (entries that are not events are skipped).
+ * @param {unknown[]} items
+ * @returns {Map<string, KubecastEvent>}
+ */
+export function storeMap(items) {
+  return new Map(items.filter(isEvent).map((o) => [objectKey(o), o]));
+}
+
+/**
+ * Applies the events after `state.lastSeq` in order (others, and anything that is not an event,
+ * are dropped), moving lastSeq along. Returns the applied events and the object changes
+ * (summaries and churn warnings are not object changes).
+ * @param {Store & { lastSeq: number | null }} state
+ * @param {unknown[]} events
+ */
+export function applyNewEvents(state, events) {
+  /** @type {KubecastEvent[]} */
+  const applied = [];
+  /** @type {ObjectChange[]} */
+  const changes = [];
+  for (const ev of events) {
+    if (!isEvent(ev) || (state.lastSeq !== null && ev.seq <= state.lastSeq)) continue;
+    state.lastSeq = ev.seq;
+    applied.push(ev);
+    applyToStore(state, ev, changes);
+  }
+  return { applied, changes };
+}
+
+/**
+ * @param {Store} store
+ * @param {KubecastEvent} ev
+ * @param {ObjectChange[]} changes
+ */
+function applyToStore(store, ev, changes) {
+  const key = objectKey(ev);
+  if (ev.op === 'summary') {
+    store.summaries.set(key, ev);
+  } else if (ev.op === 'deleted') {
+    // The server's view keeps objects and summaries under one key space: a delete removes
+    // either (a finished Job's summary goes this way).
+    store.summaries.delete(key);
+    const previous = store.objects.get(key);
+    if (previous) {
+      store.objects.delete(key);
+      changes.push({ type: 'deleted', key, object: ev, previous });
+    }
+  } else if (ev.op !== 'churn') {
+    const previous = store.objects.get(key);
+    store.objects.set(key, ev);
+    changes.push(previous ? { type: 'modified', key, object: ev, previous } : { type: 'added', key, object: ev });
+  }
+}
+
+/**
+ * @param {KubecastEvent} a
+ * @param {KubecastEvent} b
+ */
+function sameObject(a, b) {
+  if (Number.isFinite(a.seq) && Number.isFinite(b.seq)) return a.seq === b.seq;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Per-object changes from one store state to the next (used when a snapshot replaces it).
+ * @param {Map<string, KubecastEvent>} before
+ * @param {Map<string, KubecastEvent>} after
+ * @returns {ObjectChange[]}
+ */
+export function diffStores(before, after) {
+  /** @type {ObjectChange[]} */
+  const changes = [];
+  for (const [key, object] of after) {
+    const previous = before.get(key);
+    if (!previous) changes.push({ type: 'added', key, object });
+    else if (!sameObject(previous, object)) changes.push({ type: 'modified', key, object, previous });
+  }
+  for (const [key, previous] of before) {
+    if (!after.has(key)) changes.push({ type: 'deleted', key, object: previous, previous });
+  }
+  return changes;
+}

@@ -1,0 +1,43 @@
+// The client's credentials: a fixed JWT, or a function (sync or async) that returns one. A
+// function's token is cached until the server refuses it (close 4401, HTTP 401); the next
+// connect or poll then asks the function again. A fixed token can only be replaced by the page
+// (`setToken`).
+
+/** @typedef {import('./kubecast.js').TokenSource} TokenSource */
+
+export class TokenCache {
+  /** @param {TokenSource | undefined} source */
+  constructor(source) {
+    /** @type {TokenSource | null} */
+    this._source = source || null;
+    /** @type {string | null} */
+    this._token = typeof source === 'string' ? source : null;
+  }
+
+  /**
+   * The token to send (asks the function when nothing is cached), or null for none.
+   * @returns {Promise<string | null>}
+   */
+  async current() {
+    if (this._token === null && typeof this._source === 'function') {
+      this._token = (await this._source()) || null;
+    }
+    return this._token;
+  }
+
+  /** @param {TokenSource} source */
+  replace(source) {
+    this._source = source;
+    this._token = typeof source === 'function' ? null : source;
+  }
+
+  /** Whether a refused token can be replaced without the page (the source is a function). */
+  get renewable() {
+    return typeof this._source === 'function';
+  }
+
+  /** The server refused the token: a function is asked again next time. */
+  refused() {
+    if (this.renewable) this._token = null;
+  }
+}

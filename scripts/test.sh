@@ -21,6 +21,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   log "installing chromium (Debian package) for the browser tests"
   apt_install chromium
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  log "installing nginx (Debian package): the load balancer of deploy/local/run.sh"
+  apt_install nginx
+fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   log "installing node and npm (Debian packages)"
   apt_install nodejs npm

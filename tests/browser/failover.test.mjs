@@ -1,26 +1,23 @@
-// Failover in a real browser: three fanout replicas on one Redis log behind a TCP load balancer.
+// Failover in a real browser: three fanout replicas on one Redis log behind nginx
+// (deploy/local/run.sh).
 // Killing (SIGKILL) the replica the page's WebSocket is on makes the page resume on another
 // replica with no missed and no doubled update, and the dashboard ends with the server's state.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startBalancer } from './balancer.mjs';
-import { startStack } from './stack.mjs';
+import { startLocalStack } from './stack.mjs';
 import {
   assertSameState, domShowsClientPods, eventually, launchBrowser, screenshotPath, sleep, snapshot,
 } from './support.mjs';
 
 let browser;
 let stack;
-let balancer;
 before(async () => {
   browser = await launchBrowser();
-  stack = await startStack({ replicas: 3, seed: 5, churn: '200ms' });
-  balancer = await startBalancer(stack.fanouts.map(({ port }) => ({ port })));
+  stack = await startLocalStack({ replicas: 3, seed: 5, churn: '200ms' });
 });
 after(async () => {
   await browser?.close();
-  await balancer?.close();
   await stack?.stop();
 });
 
@@ -77,12 +74,15 @@ function recordWhen(page, what, check) {
   }, 60000);
 }
 
-/** The balancer backend of the page's one open WebSocket, once there is exactly one. */
-function pageSocketBackend(what, accept = () => true) {
-  return eventually(what, () => {
-    const sockets = balancer.webSocketBackends();
-    return sockets.length === 1 && accept(sockets[0]) ? { backend: sockets[0] } : null;
-  }, 60000).then(({ backend }) => backend);
+/**
+ * The replica holding the page's WebSocket, once exactly one replica has a session (the page is
+ * the only client; each replica's /metrics counts its open sessions).
+ */
+function pageSocketReplica(what, accept = () => true) {
+  return eventually(what, async () => {
+    const holding = await stack.replicasWithSessions();
+    return holding.length === 1 && accept(holding[0]) ? { replica: holding[0] } : null;
+  }, 60000).then(({ replica }) => replica);
 }
 
 /** Asserts the page applied every seq after its one snapshot exactly once, up to its cursor. */
@@ -115,16 +115,16 @@ describe('failover', () => {
     const page = await browser.newPage();
     try {
       await page.addInitScript(recordAppliedUpdates);
-      await page.goto(`${balancer.url}/`);
+      await page.goto(`${stack.url}/`);
       const live = await recordWhen(page, 'the page to go live',
         (r) => r.status === 'live' && r.epoch === bases[0].epoch);
-      const victim = await pageSocketBackend('the page\'s WebSocket on the balancer');
+      const victim = await pageSocketReplica('the page\'s WebSocket on a replica');
       await recordWhen(page, 'the page to follow churn on its first replica',
         (r) => r.seq >= live.seq + 5);
 
       const killedAt = await pageRecord(page);
-      await stack.fanouts[victim].kill('SIGKILL');
-      const moved = await pageSocketBackend('the page\'s WebSocket on another replica',
+      stack.fanouts[victim].signal('SIGKILL');
+      const moved = await pageSocketReplica('the page\'s WebSocket on another replica',
         (b) => b !== victim);
       const resumed = await recordWhen(page, 'the page to be live again', (r) => r.status === 'live');
       const statuses = resumed.applied.slice(killedAt.applied.length)
@@ -134,16 +134,16 @@ describe('failover', () => {
       await sleep(3000); // churn goes on
       const final = await recordWhen(page, 'the page to follow churn on its new replica',
         (r) => r.status === 'live' && r.seq >= resumed.seq + 10);
-      assert.equal(balancer.webSocketBackends()[0], moved, 'the page stayed on the replica it moved to');
+      assert.deepEqual(await stack.replicasWithSessions(), [moved], 'the page stayed on the replica it moved to');
       assertNoMissedOrDoubledUpdate(final);
       assert.ok(final.seq > killedAt.seq, 'updates were applied across the failover');
       await assertSameState(stack.fanouts[moved].url, bases[moved], final);
       // Freeze the simulated cluster so the dashboard settles, then compare its DOM with the client.
-      stack.sim.child.kill('SIGSTOP');
+      stack.sim.signal('SIGSTOP');
       await eventually('the dashboard to draw what the client holds', () => domShowsClientPods(page), 30000);
       await page.screenshot({ path: screenshotPath('dashboard-failover'), fullPage: true });
     } finally {
-      stack.sim.child.kill('SIGCONT');
+      stack.sim.signal('SIGCONT');
       await page.close();
     }
   });

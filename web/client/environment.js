@@ -9,6 +9,18 @@
 export const DEFAULT_STORAGE_KEY = 'kubecast.live';
 
 /**
+ * `f`, called as a plain function whatever it is called on: a browser built-in given as an
+ * option (`fetch: window.fetch`, `setTimeout: window.setTimeout`) throws "Illegal invocation"
+ * when called as a method of another object, such as the client's options or one of its parts.
+ * @template {(...args: any[]) => any} F
+ * @param {F} f
+ * @returns {F}
+ */
+export function unbound(f) {
+  return /** @type {F} */ ((...args) => f(...args));
+}
+
+/**
  * The browser's online/offline and visibility signals (inert where there is no window).
  * @param {typeof globalThis} [g]
  * @returns {KubecastEnvironment}

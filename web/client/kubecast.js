@@ -34,6 +34,7 @@ import {
   browserEnvironment,
   defaultStorage,
   readLiveSwitch,
+  unbound,
   writeLiveSwitch,
 } from './environment.js';
 import { Listeners } from './listeners.js';
@@ -74,13 +75,13 @@ export class KubecastClient {
     this.ns = opts.ns || [];
     this.kinds = opts.kinds || [];
 
-    // Injected environment (browser defaults).
+    // Injected environment (browser defaults), each function called unbound (see `unbound`).
     /** @type {TimerFunctions} */
     const timers = {
-      setTimeout: opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms)),
-      clearTimeout: opts.clearTimeout || ((id) => globalThis.clearTimeout(id)),
+      setTimeout: opts.setTimeout ? unbound(opts.setTimeout) : (fn, ms) => globalThis.setTimeout(fn, ms),
+      clearTimeout: opts.clearTimeout ? unbound(opts.clearTimeout) : (id) => globalThis.clearTimeout(id),
     };
-    this._now = opts.now || Date.now;
+    this._now = opts.now ? unbound(opts.now) : () => Date.now();
     this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
     this._storageKey = opts.storageKey || DEFAULT_STORAGE_KEY;
     this._env = opts.environment || browserEnvironment();
@@ -124,7 +125,8 @@ export class KubecastClient {
    * @param {TimerFunctions} timers
    */
   _createSocket(opts, timers) {
-    const env = { WebSocket: opts.WebSocket || null, timers, random: opts.random || Math.random, now: this._now };
+    const random = opts.random ? unbound(opts.random) : () => Math.random();
+    const env = { WebSocket: opts.WebSocket || null, timers, random, now: this._now };
     /** @type {SocketOwner} */
     const owner = {
       url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${cursorQuery(this)}`,
@@ -148,7 +150,7 @@ export class KubecastClient {
    */
   _createCatchUp(opts, state) {
     /** @type {FetchLike} */
-    const fetch = opts.fetch || ((url, init) => globalThis.fetch(url, init));
+    const fetch = opts.fetch ? unbound(opts.fetch) : (url, init) => globalThis.fetch(url, init);
     const target = {
       ...state,
       generation: () => this._stateGen,

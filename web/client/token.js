@@ -19,8 +19,9 @@ export class TokenCache {
    * @returns {Promise<string | null>}
    */
   async current() {
-    if (this._token === null && typeof this._source === 'function') {
-      this._token = (await this._source()) || null;
+    const source = this._source;
+    if (this._token === null && typeof source === 'function') {
+      this._token = (await source()) || null; // called unbound, like every injected function
     }
     return this._token;
   }

@@ -75,13 +75,19 @@ new KubecastClient({
   clearTimeout: (id) => clearTimeout(id),
 });
 
-// The browser's own implementations fit the injected types.
+// The browser's own implementations fit the injected types, bound or not (they are called unbound).
 new KubecastClient({
   WebSocket,
   fetch: window.fetch.bind(window),
   setTimeout: window.setTimeout.bind(window),
   clearTimeout: window.clearTimeout.bind(window),
   storage: window.localStorage,
+});
+new KubecastClient({
+  fetch: window.fetch,
+  setTimeout: window.setTimeout,
+  clearTimeout: window.clearTimeout,
+  now: performance.now,
 });
 
 // Mistakes the types must catch.

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, startLive, flush, MemoryStorage } from '../testing/fakes.js';
+import { KubecastClient } from '../kubecast.js';
+import { setup, startLive, flush, MemoryStorage, FakeClock, FakeServer, FakeEnvironment, seededRandom } from '../testing/fakes.js';
 
 test('the first socket carries the filter and the subprotocols; a reconnect resumes with since+epoch', async () => {
   const h = setup({ clientOptions: { ns: ['shop', 'web'], kinds: ['Pod'], token: 'jwt1' } });
@@ -196,4 +197,41 @@ test('a socket that never says hello is given up after the connect timeout and r
   await h.clock.advance(20000);
   assert.equal(next.closedByClient, null, 'a socket that said hello is kept');
   assert.equal(h.client.status, 'live');
+});
+
+test('injected functions are called unbound, as the browser built-ins (window.fetch, setTimeout) require', async () => {
+  /** Like a browser built-in: "Illegal invocation" when called as a method of another object. */
+  const builtin = (name, f) =>
+    function (...args) {
+      if (this !== undefined && this !== globalThis) throw new TypeError(`Illegal invocation (${name})`);
+      return f(...args);
+    };
+  const clock = new FakeClock();
+  const server = new FakeServer(clock);
+  const errors = [];
+  const client = new KubecastClient({
+    baseUrl: 'http://kubecast.test',
+    WebSocket: server.WebSocket,
+    fetch: builtin('fetch', server.fetch),
+    setTimeout: builtin('setTimeout', clock.setTimeout),
+    clearTimeout: builtin('clearTimeout', clock.clearTimeout),
+    now: builtin('now', clock.now),
+    random: builtin('random', seededRandom(1)),
+    token: builtin('token', () => 'jwt'),
+    storage: null,
+    environment: new FakeEnvironment(),
+    onError: (e) => errors.push(e),
+  });
+  server.append('added', 'a');
+  client.start();
+  await clock.advance(4000); // no hello: the first poll loads the snapshot
+  assert.equal(client.status, 'polling');
+  assert.ok(client.objects.has('Pod/shop/a'));
+  const ws = server.lastSocket;
+  assert.deepEqual(ws.protocols, ['kubecast.v1', 'bearer.jwt']);
+  ws.hello();
+  ws.serverClose(1001); // reconnect with backoff (random, setTimeout) after a live socket (now)
+  await clock.runUntil(() => server.sockets.length === 2);
+  client.stop(); // clearTimeout
+  assert.deepEqual(errors, []);
 });

@@ -1,14 +1,13 @@
 // HTTP catch-up (DESIGN §5, docs/protocol.md `GET /events`, `GET /snapshot`): brings the state
 // to the log's head over HTTP, with /events pages from lastSeq following `next` until `head`, or
 // a snapshot when there is no state, on 410 or on another epoch. Polls and gap fills both use
-// it; runs are serialised, so they never interleave. A run stops applying pages once a snapshot
-// from the socket has replaced the state under it (the state generation changed).
+// it; runs are serialised, so they never interleave, and each request has a deadline (http.js),
+// so a run always ends. A run stops applying pages once a snapshot from the socket has replaced
+// the state under it (the state generation changed).
 
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
-/** @typedef {import('./kubecast.js').FetchLike} FetchLike */
-/** @typedef {import('./kubecast.js').ResponseLike} ResponseLike */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
-/** @typedef {import('./token.js').TokenCache} TokenCache */
+/** @typedef {import('./http.js').HttpClient} HttpClient */
 /** @typedef {import('./store.js').StateAccess} StateAccess */
 
 /**
@@ -21,19 +20,12 @@
 
 /** @typedef {StateAccess & CatchUpCursor} CatchUpTarget */
 
-/**
- * How requests are made and authorised.
- * @typedef {object} HttpAccess
- * @property {FetchLike} fetch
- * @property {TokenCache} tokens
- */
-
-/** @typedef {{ readonly baseUrl: string, readonly timing: KubecastTiming }} CatchUpSettings */
+/** @typedef {{ readonly timing: KubecastTiming }} CatchUpSettings */
 
 export class CatchUp {
   /**
    * @param {CatchUpTarget} target
-   * @param {HttpAccess} http
+   * @param {HttpClient} http
    * @param {CatchUpSettings} settings the client's, read at each use
    */
   constructor(target, http, settings) {
@@ -64,12 +56,11 @@ export class CatchUp {
     /** @type {KubecastEvent[]} */
     const applied = [];
     for (let page = 0; page < this._settings.timing.maxPagesPerPoll; page += 1) {
-      const res = await this._request(`/events?${target.eventsQuery()}`);
+      const res = await this._http.get(`/events?${target.eventsQuery()}`);
       if (gen !== target.generation()) return applied; // a socket snapshot replaced the state meanwhile
       if (res.status === 410) return applied.concat(await this._loadSnapshot());
       if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
-      const body = await res.json();
-      if (gen !== target.generation()) return applied;
+      const body = res.body;
       if (body.epoch !== target.epoch()) return applied.concat(await this._loadSnapshot());
       applied.push(...target.applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
       target.advance(body.epoch, body.next);
@@ -80,24 +71,10 @@ export class CatchUp {
 
   /** @returns {Promise<KubecastEvent[]>} */
   async _loadSnapshot() {
-    const res = await this._request(`/snapshot?${this._target.snapshotQuery()}`);
+    const res = await this._http.get(`/snapshot?${this._target.snapshotQuery()}`);
     if (!res.ok) throw new Error(`GET /snapshot: HTTP ${res.status}`);
-    const snap = await res.json();
+    const snap = res.body;
     this._target.replaceState(snap.epoch, snap.seq, snap.objects || [], snap.summaries || []);
     return [{ seq: snap.seq, epoch: snap.epoch, op: 'added', kind: 'Snapshot', ns: '', name: '' }];
-  }
-
-  /**
-   * @param {string} path
-   * @returns {Promise<ResponseLike>}
-   */
-  async _request(path) {
-    const http = this._http;
-    const token = await http.tokens.current();
-    /** @type {Record<string, string>} */
-    const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    const res = await http.fetch(`${this._settings.baseUrl}${path}`, { headers });
-    if (res.status === 401) http.tokens.refused();
-    return res;
   }
 }

@@ -58,7 +58,8 @@ export interface ResponseLike {
   json(): Promise<any>;
 }
 
-export type FetchLike = (url: string, init: { headers: Record<string, string> }) => Promise<ResponseLike>;
+/** `signal` is set where the host has an AbortController (it aborts a request past `requestTimeoutMs`). */
+export type FetchLike = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<ResponseLike>;
 
 /** localStorage-like storage for the live-updates switch. */
 export interface StorageLike {
@@ -91,6 +92,8 @@ export interface KubecastTiming {
   connectTimeoutMs: number;
   /** Bound on /events pages fetched by one catch-up (100). */
   maxPagesPerPoll: number;
+  /** An HTTP request (poll, gap fill, snapshot) without a whole answer by then is aborted and counts as failed (10000). */
+  requestTimeoutMs: number;
 }
 
 export interface KubecastOptions {

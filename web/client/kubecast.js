@@ -37,6 +37,7 @@ import {
   unbound,
   writeLiveSwitch,
 } from './environment.js';
+import { HttpClient } from './http.js';
 import { Listeners } from './listeners.js';
 import { Poller } from './polling.js';
 import { cursorQuery, filterQuery } from './query.js';
@@ -115,7 +116,7 @@ export class KubecastClient {
     // The parts; each reports back through the callbacks given here.
     const state = this._stateAccess();
     this._socket = this._createSocket(opts, timers);
-    this._catchUp = this._createCatchUp(opts, state);
+    this._catchUp = this._createCatchUp(opts, state, timers);
     this._poller = this._createPoller(timers);
     this._stream = this._createStream(state);
   }
@@ -147,17 +148,19 @@ export class KubecastClient {
   /**
    * @param {KubecastOptions} opts
    * @param {StateAccess} state
+   * @param {TimerFunctions} timers
    */
-  _createCatchUp(opts, state) {
+  _createCatchUp(opts, state, timers) {
     /** @type {FetchLike} */
     const fetch = opts.fetch ? unbound(opts.fetch) : (url, init) => globalThis.fetch(url, init);
+    const http = new HttpClient({ fetch, tokens: this._tokens, timers }, this);
     const target = {
       ...state,
       generation: () => this._stateGen,
       eventsQuery: () => cursorQuery(this),
       snapshotQuery: () => filterQuery(this),
     };
-    return new CatchUp(target, { fetch, tokens: this._tokens }, this);
+    return new CatchUp(target, http, this);
   }
 
   /** @param {TimerFunctions} timers */

@@ -87,3 +87,22 @@ test('a gap that cannot be filled over HTTP resumes the socket from lastSeq', as
   await h.clock.runUntil(() => h.server.sockets.length === 2);
   assert.equal(h.server.lastSocket.url.searchParams.get('since'), '0');
 });
+
+test('a gap fill whose request never answers is given up at the timeout: the socket resumes from lastSeq', async () => {
+  const h = setup({ clientOptions: { timing: { requestTimeoutMs: 3000 } } });
+  const ws = await startLive(h);
+  h.server.append('added', 'a');
+  h.server.hold = true;
+  ws.events([h.server.append('added', 'b')]); // seq 2, gap at 1: the fill hangs
+  await flush();
+  h.server.hold = false;
+  await h.clock.advance(2999);
+  assert.equal(ws.closedByClient, null, 'not before the timeout');
+  await h.clock.advance(1);
+  assert.deepEqual(ws.closedByClient, { code: 4000, reason: 'gap' });
+  assert.equal(h.client.lastSeq, 0, 'nothing applied past the gap');
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  assert.equal(h.server.lastSocket.url.searchParams.get('since'), '0');
+  await h.clock.advance(4000); // the socket has not said hello: a poll catches up, in order
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [1, 2]);
+});

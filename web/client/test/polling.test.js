@@ -136,3 +136,38 @@ test('a frame arriving while a poll is in flight decides the next poll time (4 s
   assert.equal(polls.length, 2);
   assert.equal(polls[1].at, frameAt + 4000);
 });
+
+test('a request that never answers is aborted after requestTimeoutMs and counts as a failed poll', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  h.client.start();
+  await flush(); // the socket never says hello: polls carry the client
+  h.server.hold = true;
+  await h.clock.advance(4000); // the first poll (GET /snapshot) hangs
+  h.server.hold = false;
+  const [hung] = h.server.requestsTo('/snapshot');
+  await h.clock.advance(9999);
+  assert.equal(hung.signal.aborted, false, 'not before the timeout');
+  await h.clock.advance(1);
+  assert.equal(hung.signal.aborted, true, 'aborted at the timeout');
+  assert.equal(h.client.status, 'reconnecting');
+  await h.clock.advance(8000); // failed: the next poll backs off (4 s → 8 s) and is not blocked
+  const polls = h.server.requestsTo('/snapshot');
+  assert.deepEqual(polls.map((r) => r.at), [4000, 22000]);
+  assert.equal(h.client.status, 'polling');
+  assert.ok(h.client.objects.has('Pod/shop/a'));
+});
+
+test('a hung /events page is timed out too, and a later poll goes through', async () => {
+  const h = setup({ clientOptions: { timing: { requestTimeoutMs: 2000 } } });
+  const ws = await startLive(h);
+  ws.serverClose(1006); // the socket is gone: the client polls at once
+  h.server.hold = true;
+  await h.clock.advance(0);
+  h.server.hold = false;
+  h.server.append('added', 'b');
+  await h.clock.advance(2000);
+  assert.equal(h.server.requestsTo('/events')[0].signal.aborted, true);
+  await h.clock.runUntil(() => h.client.objects.has('Pod/shop/b'));
+  assert.equal(h.server.requestsTo('/events').length, 2);
+});

@@ -1,0 +1,86 @@
+// The client's HTTP requests (docs/protocol.md, "HTTP"): GET with the token as
+// `Authorization: Bearer`, the JSON body of a 2xx answer parsed. Every request has a deadline
+// (`requestTimeoutMs`, on the injected clock) covering the token, the answer and its body: past
+// it the request is aborted (where the host has an AbortController) and fails, so one request
+// that never answers cannot stall the catch-ups queued behind it. A 401 drops a token that a
+// function can renew (token.js).
+
+import { Timer } from './timing.js';
+
+/** @typedef {import('./kubecast.js').FetchLike} FetchLike */
+/** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
+/** @typedef {import('./timing.js').TimerFunctions} TimerFunctions */
+/** @typedef {import('./token.js').TokenCache} TokenCache */
+
+/**
+ * An answer: its status, and its parsed JSON body when it is a success (null otherwise).
+ * @typedef {object} HttpAnswer
+ * @property {number} status
+ * @property {boolean} ok
+ * @property {any} body
+ */
+
+/**
+ * How requests are made and authorised (the client's injected environment).
+ * @typedef {object} HttpAccess
+ * @property {FetchLike} fetch
+ * @property {TokenCache} tokens
+ * @property {TimerFunctions} timers
+ */
+
+/** @typedef {{ readonly baseUrl: string, readonly timing: KubecastTiming }} HttpSettings */
+
+export class HttpClient {
+  /**
+   * @param {HttpAccess} access
+   * @param {HttpSettings} settings the client's, read at each use
+   */
+  constructor(access, settings) {
+    this._access = access;
+    this._settings = settings;
+  }
+
+  /**
+   * GET `path` (with its query); fails when there is no whole answer within `requestTimeoutMs`.
+   * @param {string} path
+   * @returns {Promise<HttpAnswer>}
+   */
+  get(path) {
+    const controller = typeof AbortController === 'function' ? new AbortController() : null;
+    const ms = this._settings.timing.requestTimeoutMs;
+    const timeout = () => new Error(`GET ${path.split('?')[0]}: no answer within ${ms} ms`);
+    return new Promise((resolve, reject) => {
+      const deadline = new Timer(this._access.timers);
+      deadline.start(ms, () => {
+        reject(timeout());
+        if (controller) controller.abort();
+      });
+      this._fetch(path, controller).then(
+        (answer) => {
+          deadline.cancel();
+          resolve(answer);
+        },
+        (e) => {
+          deadline.cancel();
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /**
+   * @param {string} path
+   * @param {AbortController | null} controller
+   * @returns {Promise<HttpAnswer>}
+   */
+  async _fetch(path, controller) {
+    const access = this._access;
+    const token = await access.tokens.current();
+    /** @type {Parameters<FetchLike>[1]} */
+    const init = { headers: token ? { Authorization: `Bearer ${token}` } : {} };
+    if (controller) init.signal = controller.signal;
+    const res = await access.fetch(`${this._settings.baseUrl}${path}`, init);
+    if (res.status === 401) access.tokens.refused();
+    return { status: res.status, ok: res.ok, body: res.ok ? await res.json() : null };
+  }
+}

@@ -2,8 +2,9 @@
 // to the log's head over HTTP, with /events pages from lastSeq following `next` until `head`, or
 // a snapshot when there is no state, on 410 or on another epoch. Polls and gap fills both use
 // it; runs are serialised, so they never interleave, and each request has a deadline (http.js),
-// so a run always ends. A run stops applying pages once a snapshot from the socket has replaced
-// the state under it (the state generation changed).
+// so a run always ends. A run applies nothing once a snapshot from the socket has replaced the
+// state under it (the state generation changed), nor once the client has stopped or paused
+// (`cancel()`: it fails every run asked for before it, and aborts their requests).
 
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
@@ -34,6 +35,7 @@ export class CatchUp {
     this._settings = settings;
     /** @type {Promise<unknown>} */
     this._tail = Promise.resolve();
+    this._session = 0; // bumped by cancel()
   }
 
   /**
@@ -42,26 +44,48 @@ export class CatchUp {
    * @returns {Promise<KubecastEvent[]>}
    */
   run() {
-    const run = () => this._fetchPages();
+    const session = this._session;
+    const run = () => this._fetchPages(session);
     const result = this._tail.then(run, run);
     this._tail = result.catch(() => {});
     return result;
   }
 
-  /** @returns {Promise<KubecastEvent[]>} */
-  async _fetchPages() {
+  /** The client stopped or paused: runs under way or queued fail, and apply nothing. */
+  cancel() {
+    this._session += 1;
+    this._http.cancelAll();
+  }
+
+  /**
+   * GET `path` for a run of `session`; fails when the run was cancelled meanwhile.
+   * @param {string} path
+   * @param {number} session
+   */
+  async _get(path, session) {
+    if (session !== this._session) throw new Error('catch-up cancelled');
+    const res = await this._http.get(path);
+    if (session !== this._session) throw new Error('catch-up cancelled');
+    return res;
+  }
+
+  /**
+   * @param {number} session
+   * @returns {Promise<KubecastEvent[]>}
+   */
+  async _fetchPages(session) {
     const target = this._target;
-    if (target.epoch() === null || target.lastSeq() === null) return this._loadSnapshot();
+    if (target.epoch() === null || target.lastSeq() === null) return this._loadSnapshot(session);
     const gen = target.generation();
     /** @type {KubecastEvent[]} */
     const applied = [];
     for (let page = 0; page < this._settings.timing.maxPagesPerPoll; page += 1) {
-      const res = await this._http.get(`/events?${target.eventsQuery()}`);
+      const res = await this._get(`/events?${target.eventsQuery()}`, session);
       if (gen !== target.generation()) return applied; // a socket snapshot replaced the state meanwhile
-      if (res.status === 410) return applied.concat(await this._loadSnapshot());
+      if (res.status === 410) return applied.concat(await this._loadSnapshot(session));
       if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
       const body = res.body;
-      if (body.epoch !== target.epoch()) return applied.concat(await this._loadSnapshot());
+      if (body.epoch !== target.epoch()) return applied.concat(await this._loadSnapshot(session));
       applied.push(...target.applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
       target.advance(body.epoch, body.next);
       if (!(body.next < body.head)) break;
@@ -69,9 +93,14 @@ export class CatchUp {
     return applied;
   }
 
-  /** @returns {Promise<KubecastEvent[]>} */
-  async _loadSnapshot() {
-    const res = await this._http.get(`/snapshot?${this._target.snapshotQuery()}`);
+  /**
+   * @param {number} session
+   * @returns {Promise<KubecastEvent[]>}
+   */
+  async _loadSnapshot(session) {
+    const gen = this._target.generation();
+    const res = await this._get(`/snapshot?${this._target.snapshotQuery()}`, session);
+    if (gen !== this._target.generation()) return []; // a socket snapshot, newer, came first
     if (!res.ok) throw new Error(`GET /snapshot: HTTP ${res.status}`);
     const snap = res.body;
     this._target.replaceState(snap.epoch, snap.seq, snap.objects || [], snap.summaries || []);

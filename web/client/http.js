@@ -2,8 +2,9 @@
 // `Authorization: Bearer`, the JSON body of a 2xx answer parsed. Every request has a deadline
 // (`requestTimeoutMs`, on the injected clock) covering the token, the answer and its body: past
 // it the request is aborted (where the host has an AbortController) and fails, so one request
-// that never answers cannot stall the catch-ups queued behind it. A 401 drops a token that a
-// function can renew (token.js).
+// that never answers cannot stall the catch-ups queued behind it. `cancelAll()` fails (and
+// aborts) every request under way, when the client stops. A 401 drops a token that a function
+// can renew (token.js).
 
 import { Timer } from './timing.js';
 
@@ -38,6 +39,13 @@ export class HttpClient {
   constructor(access, settings) {
     this._access = access;
     this._settings = settings;
+    /** @type {Set<(error: Error) => void>} how to fail each request under way */
+    this._underWay = new Set();
+  }
+
+  /** Every request under way fails now (and is aborted where the host can). */
+  cancelAll() {
+    for (const fail of [...this._underWay]) fail(new Error('request cancelled'));
   }
 
   /**
@@ -48,20 +56,27 @@ export class HttpClient {
   get(path) {
     const controller = typeof AbortController === 'function' ? new AbortController() : null;
     const ms = this._settings.timing.requestTimeoutMs;
-    const timeout = () => new Error(`GET ${path.split('?')[0]}: no answer within ${ms} ms`);
     return new Promise((resolve, reject) => {
       const deadline = new Timer(this._access.timers);
-      deadline.start(ms, () => {
-        reject(timeout());
+      const settled = () => {
+        deadline.cancel();
+        this._underWay.delete(fail);
+      };
+      /** @param {Error} error */
+      const fail = (error) => {
+        settled();
+        reject(error);
         if (controller) controller.abort();
-      });
+      };
+      this._underWay.add(fail);
+      deadline.start(ms, () => fail(new Error(`GET ${path.split('?')[0]}: no answer within ${ms} ms`)));
       this._fetch(path, controller).then(
         (answer) => {
-          deadline.cancel();
+          settled();
           resolve(answer);
         },
         (e) => {
-          deadline.cancel();
+          settled();
           reject(e);
         },
       );

@@ -277,11 +277,13 @@ export class KubecastClient {
   }
 
   /**
-   * Stops every transport: closes the socket, cancels timers and any connect under way.
+   * Stops every transport: closes the socket, cancels timers, any connect under way and every
+   * catch-up (an answer that comes after this is not applied).
    * @param {string} reason
    */
   _suspend(reason) {
     this._poller.stop();
+    this._catchUp.cancel();
     this._socket.stop(reason);
   }
 

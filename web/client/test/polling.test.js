@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, startLive, flush } from '../testing/fakes.js';
+import { setup, startLive, flush, FakeServer } from '../testing/fakes.js';
 
 test('every WS frame, position included, pushes the next poll 4 s out', async () => {
   const h = setup();
@@ -170,4 +170,80 @@ test('a hung /events page is timed out too, and a later poll goes through', asyn
   assert.equal(h.server.requestsTo('/events')[0].signal.aborted, true);
   await h.clock.runUntil(() => h.client.objects.has('Pod/shop/b'));
   assert.equal(h.server.requestsTo('/events').length, 2);
+});
+
+/** A live client whose socket has just dropped, with the catch-up poll it starts held in flight. */
+async function pollInFlight(clientOptions = {}, server = undefined) {
+  const h = setup({ clientOptions, server });
+  const ws = await startLive(h);
+  ws.serverClose(1006);
+  h.server.hold = true;
+  await h.clock.advance(0);
+  h.server.hold = false;
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  return h;
+}
+
+/** Answers the first held request only. */
+function releaseFirst(server) {
+  const [first, ...rest] = server.held;
+  server.held = rest;
+  first();
+}
+
+for (const [name, switchOff] of [
+  ['stop()', (h) => h.client.stop()],
+  ['setLive(false)', (h) => h.client.setLive(false)],
+  ['going offline', (h) => h.env.emit('offline')],
+]) {
+  test(`${name} discards the poll in flight: its answer is not applied, even where it cannot be aborted`, async () => {
+    // A fetch that ignores the abort signal: the answer still comes, and must be discarded.
+    const server = new FakeServer(null); // setup() gives it its clock
+    const h = await pollInFlight({ fetch: (url, init) => server.fetch(url, { headers: init.headers }) }, server);
+    h.server.append('added', 'late');
+    switchOff(h);
+    releaseFirst(h.server);
+    await flush();
+    assert.equal(h.client.lastSeq, 0);
+    assert.equal(h.client.objects.has('Pod/shop/late'), false);
+    assert.equal(h.client.status, 'offline');
+  });
+}
+
+test('after setLive(false) and setLive(true), the status reads polling only once a new poll has answered', async () => {
+  const h = await pollInFlight();
+  const [old] = h.server.requestsTo('/events');
+  h.client.setLive(false);
+  assert.equal(old.signal.aborted, true, 'the poll in flight is aborted');
+  h.server.hold = true; // the poll started by setLive(true) hangs too
+  h.client.setLive(true);
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/events').length, 2);
+  releaseFirst(h.server); // the old answer would come now, if it came at all
+  await flush();
+  assert.equal(h.client.status, 'reconnecting');
+  h.server.hold = false;
+  h.server.release();
+  await flush();
+  assert.equal(h.client.status, 'polling');
+});
+
+test('a snapshot over HTTP that answers after the socket snapshot replaced the state is discarded', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const stale = h.server.snapshotBody();
+  h.client.start();
+  await flush();
+  h.server.override = (url) => (url.pathname === '/snapshot' ? { status: 200, ok: true, json: async () => stale } : undefined);
+  h.server.hold = true;
+  await h.clock.advance(4000); // the socket has not said hello: a poll asks for the snapshot
+  h.server.hold = false;
+  h.server.append('added', 'b');
+  const ws = h.server.lastSocket;
+  ws.hello();
+  ws.snapshot(); // the newer state, at seq 2
+  h.server.release();
+  await flush();
+  assert.equal(h.client.lastSeq, 2);
+  assert.ok(h.client.objects.has('Pod/shop/b'), 'the newer state is kept');
 });

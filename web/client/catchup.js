@@ -4,9 +4,12 @@
 // it; runs are serialised, so they never interleave, and each request has a deadline (http.js),
 // so a run always ends. A run applies nothing once a snapshot from the socket has replaced the
 // state under it (the state generation changed), nor once the client has stopped or paused
-// (`cancel()`: it fails every run asked for before it, and aborts their requests).
+// (`cancel()`: it fails every run asked for before it, and aborts their requests). A page that
+// does not move the cursor while the head is ahead ends the run as failed (fetching it again
+// would bring the same page), reported once through `onError` until pages advance again.
 
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
+/** @typedef {import('./kubecast.js').KubecastError} KubecastError */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {import('./http.js').HttpClient} HttpClient */
 /** @typedef {import('./store.js').StateAccess} StateAccess */
@@ -19,7 +22,7 @@
  * @property {() => URLSearchParams} snapshotQuery the filter
  */
 
-/** @typedef {StateAccess & CatchUpCursor} CatchUpTarget */
+/** @typedef {StateAccess & CatchUpCursor & { onError: (error: KubecastError) => void }} CatchUpTarget */
 
 /** @typedef {{ readonly timing: KubecastTiming }} CatchUpSettings */
 
@@ -36,6 +39,7 @@ export class CatchUp {
     /** @type {Promise<unknown>} */
     this._tail = Promise.resolve();
     this._session = 0; // bumped by cancel()
+    this._stallReported = false; // a page that did not advance was reported (and none has since)
   }
 
   /**
@@ -80,6 +84,7 @@ export class CatchUp {
     /** @type {KubecastEvent[]} */
     const applied = [];
     for (let page = 0; page < this._settings.timing.maxPagesPerPoll; page += 1) {
+      const since = target.lastSeq();
       const res = await this._get(`/events?${target.eventsQuery()}`, session);
       if (gen !== target.generation()) return applied; // a socket snapshot replaced the state meanwhile
       if (res.status === 410) return applied.concat(await this._loadSnapshot(session));
@@ -89,8 +94,22 @@ export class CatchUp {
       applied.push(...target.applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
       target.advance(body.epoch, body.next);
       if (!(body.next < body.head)) break;
+      if (target.lastSeq() === since) throw this._stalled(since, body);
+      this._stallReported = false;
     }
     return applied;
+  }
+
+  /**
+   * The error that ends a run whose page did not advance; reported the first time.
+   * @param {number | null} since
+   * @param {Record<string, unknown>} body
+   */
+  _stalled(since, body) {
+    const message = `GET /events?since=${since}: the page does not advance (next ${body.next}, head ${body.head}); retrying with backoff`;
+    if (!this._stallReported) this._target.onError({ code: 'no_progress', message });
+    this._stallReported = true;
+    return new Error(message);
   }
 
   /**

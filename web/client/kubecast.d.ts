@@ -29,8 +29,14 @@ export interface ObjectChange {
   previous?: KubecastEvent;
 }
 
+/**
+ * `forbidden`: the server refused the token for this subscription (4403; the client stopped).
+ * `unauthenticated`: a fixed token was refused (4401); call `setToken()`.
+ * `no_progress`: an /events page did not advance the cursor while the head was ahead (the poll
+ * failed and is retried with backoff); reported once until pages advance again.
+ */
 export interface KubecastError {
-  code: 'forbidden' | 'unauthenticated';
+  code: 'forbidden' | 'unauthenticated' | 'no_progress';
   message: string;
 }
 
@@ -112,7 +118,7 @@ export interface KubecastOptions {
   /** Every applied event, summaries and churn warnings included. */
   onEvent?: (event: KubecastEvent) => void;
   onStatus?: (status: KubecastStatus) => void;
-  /** `forbidden` (4403, the client stopped) or `unauthenticated` (4401 with a fixed token). */
+  /** `forbidden` (4403, the client stopped), `unauthenticated` (4401 with a fixed token) or `no_progress` (see KubecastError). */
   onError?: (error: KubecastError) => void;
 
   // Injected environment (browser defaults), mainly for tests and non-browser hosts.

@@ -53,6 +53,7 @@ export { objectKey } from './store.js';
 
 /** @typedef {import('./kubecast.js').KubecastOptions} KubecastOptions */
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
+/** @typedef {import('./kubecast.js').KubecastError} KubecastError */
 /** @typedef {import('./kubecast.js').KubecastStatus} KubecastStatus */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
@@ -159,6 +160,7 @@ export class KubecastClient {
       generation: () => this._stateGen,
       eventsQuery: () => cursorQuery(this),
       snapshotQuery: () => filterQuery(this),
+      onError: (/** @type {KubecastError} */ error) => this._listeners.emit('error', error),
     };
     return new CatchUp(target, http, this);
   }

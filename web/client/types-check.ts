@@ -39,6 +39,7 @@ const client = new KubecastClient({
   },
   onError: (err) => {
     if (err.code === 'forbidden') console.error(err.message);
+    else if (err.code === 'no_progress') console.warn(err.message);
   },
 });
 

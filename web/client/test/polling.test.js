@@ -247,3 +247,30 @@ test('a snapshot over HTTP that answers after the socket snapshot replaced the s
   assert.equal(h.client.lastSeq, 2);
   assert.ok(h.client.objects.has('Pod/shop/b'), 'the newer state is kept');
 });
+
+test('a page whose next does not advance (next < head) ends the poll as failed, reported once, with backoff', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  for (const name of ['a', 'b', 'c']) h.server.append('added', name);
+  // A broken page: nothing, and a `next` that stays at the cursor although the head is ahead.
+  h.server.override = (url) => {
+    if (url.pathname !== '/events') return undefined;
+    const since = Number(url.searchParams.get('since'));
+    return { status: 200, ok: true, json: async () => ({ epoch: 'e1', events: [], next: since, head: 3 }) };
+  };
+  ws.serverClose(1006);
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/events').length, 1, 'the same page is not fetched again');
+  assert.equal(h.client.status, 'reconnecting', 'a failed poll');
+  assert.deepEqual(h.seen.errors.map((e) => e.code), ['no_progress']);
+  assert.match(h.seen.errors[0].message, /since=0.*next 0.*head 3/);
+
+  await h.clock.advance(8000 + 16000); // the next polls back off and fail the same way
+  assert.deepEqual(h.server.requestsTo('/events').map((r) => r.at), [0, 8000, 24000]);
+  assert.equal(h.seen.errors.length, 1, 'reported once until a page advances again');
+
+  h.server.override = null; // fixed: the next poll catches up
+  await h.clock.advance(30000);
+  assert.equal(h.client.lastSeq, 3);
+  assert.equal(h.client.status, 'polling');
+});

@@ -7,11 +7,18 @@
 // (`cancel()`: it fails every run asked for before it, and aborts their requests). A page that
 // does not move the cursor while the head is ahead ends the run as failed (fetching it again
 // would bring the same page), reported once through `onError` until pages advance again.
+//
+// Where every seq must reach the client (continuity.js), a page is applied up to its first
+// hole and the next page is fetched from there; a page with nothing right after its `since`
+// shows that the server has nothing there for this client, whose seqs are then sparse.
+
+import { splitAtHole } from './continuity.js';
 
 /** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
 /** @typedef {import('./kubecast.js').KubecastError} KubecastError */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {import('./http.js').HttpClient} HttpClient */
+/** @typedef {import('./continuity.js').Continuity} Continuity */
 /** @typedef {import('./store.js').StateAccess} StateAccess */
 
 /**
@@ -20,6 +27,7 @@
  * @property {() => number} generation changes whenever a snapshot replaces the state
  * @property {() => URLSearchParams} eventsQuery the filter and the cursor
  * @property {() => URLSearchParams} snapshotQuery the filter
+ * @property {Continuity} continuity whether every seq must reach the client
  */
 
 /** @typedef {StateAccess & CatchUpCursor & { onError: (error: KubecastError) => void }} CatchUpTarget */
@@ -86,17 +94,42 @@ export class CatchUp {
     for (let page = 0; page < this._settings.timing.maxPagesPerPoll; page += 1) {
       const since = target.lastSeq();
       const res = await this._get(`/events?${target.eventsQuery()}`, session);
-      if (gen !== target.generation()) return applied; // a socket snapshot replaced the state meanwhile
+      // A socket snapshot replaced the state meanwhile, or one was asked for.
+      if (gen !== target.generation() || target.lastSeq() === null || since === null) return applied;
       if (res.status === 410) return applied.concat(await this._loadSnapshot(session));
       if (!res.ok) throw new Error(`GET /events: HTTP ${res.status}`);
       const body = res.body;
       if (body.epoch !== target.epoch()) return applied.concat(await this._loadSnapshot(session));
-      applied.push(...target.applyEvents(body.epoch, Array.isArray(body.events) ? body.events : []));
-      target.advance(body.epoch, body.next);
-      if (!(body.next < body.head)) break;
-      if (target.lastSeq() === since) throw this._stalled(since, body);
+      applied.push(...this._applyPage(body, since));
+      const lastSeq = target.lastSeq() ?? since;
+      if (!(body.next < body.head) && !(lastSeq < body.next)) break; // at the head, no hole left behind
+      if (lastSeq === since) throw this._stalled(since, body);
       this._stallReported = false;
     }
+    return applied;
+  }
+
+  /**
+   * Applies a page of the events after `since`, and moves the cursor to its `next`; where every
+   * seq must reach the client, only up to its first hole (the next page starts there).
+   * @param {Record<string, any>} body
+   * @param {number} since
+   * @returns {KubecastEvent[]}
+   */
+  _applyPage(body, since) {
+    const target = this._target;
+    const events = Array.isArray(body.events) ? body.events : [];
+    if (target.continuity.expected()) {
+      if (!splitAtHole(events, since).run.length && body.next > since) {
+        target.continuity.markSparse(); // nothing for us right after `since`, up to `next`
+      } else {
+        const { run, rest } = splitAtHole(events, target.lastSeq() ?? since);
+        const reached = run.length ? run[run.length - 1].seq : target.lastSeq() ?? since;
+        if (rest.length || reached < body.next) return target.applyEvents(body.epoch, run);
+      }
+    }
+    const applied = target.applyEvents(body.epoch, events);
+    target.advance(body.epoch, body.next);
     return applied;
   }
 

@@ -29,6 +29,7 @@
 // the callbacks it gives them.
 
 import { CatchUp } from './catchup.js';
+import { Continuity } from './continuity.js';
 import {
   DEFAULT_STORAGE_KEY,
   browserEnvironment,
@@ -115,6 +116,7 @@ export class KubecastClient {
     this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
 
     // The parts; each reports back through the callbacks given here.
+    this._continuity = new Continuity({ filtered: () => this.ns.length > 0 || this.kinds.length > 0 });
     const state = this._stateAccess();
     this._socket = this._createSocket(opts, timers);
     this._catchUp = this._createCatchUp(opts, state, timers);
@@ -160,6 +162,7 @@ export class KubecastClient {
       generation: () => this._stateGen,
       eventsQuery: () => cursorQuery(this),
       snapshotQuery: () => filterQuery(this),
+      continuity: this._continuity,
       onError: (/** @type {KubecastError} */ error) => this._listeners.emit('error', error),
     };
     return new CatchUp(target, http, this);
@@ -180,7 +183,7 @@ export class KubecastClient {
   _createStream(state) {
     return new FrameStream({
       ...state,
-      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      continuity: this._continuity,
       onHello: () => this._onHello(),
       requestSnapshot: () => this._requestSnapshot(),
       catchUp: () => this._catchUp.run(),

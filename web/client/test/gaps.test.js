@@ -106,3 +106,112 @@ test('a gap fill whose request never answers is given up at the timeout: the soc
   await h.clock.advance(4000); // the socket has not said hello: a poll catches up, in order
   assert.deepEqual(h.seen.events.map((e) => e.seq), [1, 2]);
 });
+
+test('a hole inside an events frame is filled before anything past it is applied', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h); // at seq 1
+  for (const name of ['b', 'c', 'd', 'e']) h.server.append('added', name); // seqs 2..5
+  h.server.hold = true;
+  ws.events([h.server.log[1], h.server.log[4]]); // [2, 5]: 3 and 4 never came over the socket
+  await flush();
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2], 'applied up to the hole only');
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [2]);
+  h.server.hold = false;
+  h.server.release();
+  await flush();
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 3, 4, 5]);
+  assert.equal(h.client.objects.size, 5);
+});
+
+test('frames held during a fill are checked again: a hole further on starts another fill', async () => {
+  const h = setup();
+  const ws = await startLive(h); // at seq 0
+  for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) h.server.append('added', name); // seqs 1..6
+  const [, e2, , e4, , e6] = h.server.log;
+  const head = h.server.log.slice();
+  // The fill's page stops at seq 2 (the replica serving /events is behind the socket's).
+  h.server.override = (url) => {
+    if (url.pathname !== '/events' || url.searchParams.get('since') !== '0') return undefined;
+    return { status: 200, ok: true, json: async () => ({ epoch: 'e1', events: head.slice(0, 2), next: 2, head: 2 }) };
+  };
+  ws.events([e2]); // hole at 1
+  ws.events([e4, e6]); // held during the fill; after it, 3 is still missing
+  await flush();
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [0, 2]);
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
+});
+
+test('a position beyond the cursor on an unfiltered subscription is a hole: filled, not skipped', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h); // at seq 1
+  h.server.append('added', 'b');
+  h.server.append('added', 'c');
+  ws.position(3); // the socket says it sent 2 and 3, which never arrived
+  await flush();
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [1]);
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 3]);
+  assert.equal(h.client.lastSeq, 3);
+});
+
+/** An /events answer built from the server's log: only `seqs`, with `next` and `head`. */
+function pageOf(h, seqs, next, head = h.server.head) {
+  const events = h.server.log.filter((e) => seqs.includes(e.seq));
+  return { status: 200, ok: true, json: async () => ({ epoch: 'e1', events, next, head }) };
+}
+
+test('a poll page with a hole is applied up to the hole, and the next page starts there', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h); // at seq 1
+  for (const name of ['b', 'c', 'd', 'e']) h.server.append('added', name); // seqs 2..5
+  h.server.override = (url) =>
+    url.pathname === '/events' && url.searchParams.get('since') === '1' ? pageOf(h, [2, 5], 5) : undefined;
+  ws.serverClose(1006);
+  await h.clock.advance(0);
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [1, 2]);
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 3, 4, 5]);
+});
+
+test('a narrowed grant: pages that skip seqs right after the cursor make seqs sparse, no fill on the socket', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const ws = await startLive(h); // at seq 1
+  h.server.append('added', 'hidden', { ns: 'secret' }); // 2: this token cannot see it
+  h.server.append('added', 'b'); // 3
+  h.server.append('added', 'hidden2', { ns: 'secret' }); // 4
+  h.server.append('added', 'c'); // 5
+  h.server.override = (url) => {
+    if (url.pathname !== '/events') return undefined;
+    const since = Number(url.searchParams.get('since'));
+    return pageOf(h, [3, 5].filter((s) => s > since), 5);
+  };
+  ws.serverClose(1006);
+  await h.clock.advance(0);
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [1], 'the page starts past since: no second read');
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [3, 5]);
+
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  const ws2 = h.server.lastSocket;
+  ws2.hello();
+  h.server.append('added', 'hidden3', { ns: 'secret' }); // 6
+  ws2.events([h.server.append('added', 'd')]); // 7 after 5
+  ws2.position(8);
+  await flush();
+  assert.equal(h.server.requestsTo('/events').length, 1, 'sparse seqs: no fill');
+  assert.equal(h.client.lastSeq, 8);
+});
+
+test('a filtered subscription never re-reads pages with holes', async () => {
+  const h = setup({ clientOptions: { kinds: ['Pod'] } });
+  h.server.append('added', 'a');
+  const ws = await startLive(h);
+  for (const name of ['b', 'c', 'd', 'e']) h.server.append('added', name);
+  h.server.override = (url) => (url.pathname === '/events' ? pageOf(h, [2, 5], 5) : undefined);
+  ws.serverClose(1006);
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 5]);
+  assert.equal(h.client.lastSeq, 5);
+});

@@ -4,7 +4,8 @@
 // namespaces, see sparse seqs by design; events frames carry nothing that tells such a skip
 // from a loss, but an /events page does: it holds every matching event after its `since` up to
 // its `next`. So a client expects contiguous seqs unless it is filtered, or a page has shown it
-// that the server has nothing for it right after its cursor (`markSparse`).
+// that the server has nothing for it right after its cursor (`markSparse`). What a page shows
+// holds for one token (another may grant more) in one epoch (a new log starts over).
 
 import { isEvent } from './frames.js';
 
@@ -36,22 +37,24 @@ export function splitAtHole(events, lastSeq) {
  * What the continuity rule reads from the client.
  * @typedef {object} ContinuityOwner
  * @property {() => boolean} filtered the subscription has an `ns` or `kinds` filter
+ * @property {() => string} scope what the server's answers depend on: the epoch and the token
  */
 
 export class Continuity {
   /** @param {ContinuityOwner} owner */
   constructor(owner) {
     this._owner = owner;
-    this._sparse = false;
+    /** @type {string | null} the scope in which a page showed sparse seqs */
+    this._sparseIn = null;
   }
 
   /** Whether every seq must reach this client, so that a skipped one is a lost event. */
   expected() {
-    return !this._owner.filtered() && !this._sparse;
+    return !this._owner.filtered() && this._sparseIn !== this._owner.scope();
   }
 
   /** A page showed that the server has nothing for this client right after its cursor. */
   markSparse() {
-    this._sparse = true;
+    this._sparseIn = this._owner.scope();
   }
 }

@@ -116,7 +116,10 @@ export class KubecastClient {
     this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
 
     // The parts; each reports back through the callbacks given here.
-    this._continuity = new Continuity({ filtered: () => this.ns.length > 0 || this.kinds.length > 0 });
+    this._continuity = new Continuity({
+      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      scope: () => `${this.epoch}/${this._tokens.generation}`,
+    });
     const state = this._stateAccess();
     this._socket = this._createSocket(opts, timers);
     this._catchUp = this._createCatchUp(opts, state, timers);

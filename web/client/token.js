@@ -1,7 +1,7 @@
 // The client's credentials: a fixed JWT, or a function (sync or async) that returns one. A
 // function's token is cached until the server refuses it (close 4401, HTTP 401); the next
 // connect or poll then asks the function again. A fixed token can only be replaced by the page
-// (`setToken`).
+// (`setToken`). `generation` counts the tokens used: each may grant other namespaces.
 
 /** @typedef {import('./kubecast.js').TokenSource} TokenSource */
 
@@ -12,6 +12,7 @@ export class TokenCache {
     this._source = source || null;
     /** @type {string | null} */
     this._token = typeof source === 'string' ? source : null;
+    this.generation = 0; // bumped whenever the token changes
   }
 
   /**
@@ -22,6 +23,7 @@ export class TokenCache {
     const source = this._source;
     if (this._token === null && typeof source === 'function') {
       this._token = (await source()) || null; // called unbound, like every injected function
+      this.generation += 1;
     }
     return this._token;
   }
@@ -30,6 +32,7 @@ export class TokenCache {
   replace(source) {
     this._source = source;
     this._token = typeof source === 'function' ? null : source;
+    this.generation += 1;
   }
 
   /** Whether a refused token can be replaced without the page (the source is a function). */

@@ -215,3 +215,42 @@ test('a filtered subscription never re-reads pages with holes', async () => {
   assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 5]);
   assert.equal(h.client.lastSeq, 5);
 });
+
+/** A live client (token 'narrow') that has learned from a fill that its seqs are sparse. */
+async function sparseClient() {
+  const h = setup({ clientOptions: { token: 'narrow' } });
+  const ws = await startLive(h);
+  h.server.append('added', 'hidden', { ns: 'secret' }); // seq 1: not for this token
+  h.server.override = (url) => (url.pathname === '/events' ? pageOf(h, [], 1, 1) : undefined);
+  ws.events([h.server.append('added', 'a')]); // seq 2
+  await flush();
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  assert.equal(h.client.lastSeq, 2);
+  h.server.override = null;
+  return { h, ws };
+}
+
+test('sparse seqs learned under one token are not assumed under the next: a hole after setToken is filled', async () => {
+  const { h, ws } = await sparseClient();
+  h.client.setToken('wide'); // a token granting everything: seqs are contiguous again
+  h.server.append('added', 'b'); // 3
+  ws.events([h.server.append('added', 'c')]); // 4: 3 was lost
+  await flush();
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [0, 2]);
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [2, 3, 4]);
+});
+
+test('sparse seqs learned in one epoch are not assumed in the next: a hole after a new epoch is filled', async () => {
+  const { h, ws } = await sparseClient();
+  h.server.newEpoch('e2');
+  h.server.append('added', 'x'); // e2 seq 1
+  ws.push({ type: 'reset', epoch: 'e2', seq: 1, reason: 'epoch' });
+  ws.snapshot();
+  assert.equal(h.client.epoch, 'e2');
+  h.server.append('added', 'y'); // 2
+  ws.events([h.server.append('added', 'z')]); // 3: 2 was lost
+  await flush();
+  assert.deepEqual(h.server.requestsTo('/events').map(sinceOf), [0, 1]);
+  assert.equal(h.client.lastSeq, 3);
+  assert.ok(h.client.objects.has('Pod/shop/y'));
+});

@@ -4,10 +4,12 @@
 // are replayed in order through the same check, so a hole further on starts another fill and
 // nothing is applied past a hole. A fill fails when its catch-up fails, or when it brought
 // nothing (the cursor did not move, so the hole is still there); the client then resumes the
-// socket from its cursor instead (the server replays what it missed).
+// socket from its cursor instead (the server replays what it missed). So does a fill that would
+// hold more than `maxHeldEvents` events: they are dropped, never applied out of order.
 
+/** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {Record<string, any>} Frame */
-/** @typedef {{ frames: Frame[], from: number | null }} HeldFrames */
+/** @typedef {{ frames: Frame[], from: number | null, events: number }} HeldFrames */
 
 /**
  * What a fill needs from the client.
@@ -19,9 +21,13 @@
  */
 
 export class GapFill {
-  /** @param {GapOwner} owner */
-  constructor(owner) {
+  /**
+   * @param {GapOwner} owner
+   * @param {{ readonly timing: KubecastTiming }} settings the client's, read at each use
+   */
+  constructor(owner, settings) {
     this._owner = owner;
+    this._settings = settings;
     /** @type {HeldFrames | null} */
     this._current = null;
   }
@@ -38,8 +44,10 @@ export class GapFill {
   start(frame) {
     const owner = this._owner;
     /** @type {HeldFrames} */
-    const fill = { frames: [frame], from: owner.lastSeq() };
+    const fill = { frames: [], from: owner.lastSeq(), events: 0 };
     this._current = fill;
+    this.hold(frame);
+    if (this._current !== fill) return; // too big to hold: given up already
     owner.catchUp().then(
       () => {
         if (this._current !== fill) return;
@@ -61,7 +69,14 @@ export class GapFill {
    * @param {Frame} frame
    */
   hold(frame) {
-    if (this._current) this._current.frames.push(frame);
+    const fill = this._current;
+    if (!fill) return;
+    fill.frames.push(frame);
+    fill.events += Array.isArray(frame.events) ? frame.events.length : 0;
+    if (fill.events > this._settings.timing.maxHeldEvents) {
+      fill.frames = []; // too many to hold: resume from the cursor instead
+      this._owner.onFailed();
+    }
   }
 
   /** The fill no longer applies (the socket is gone, or a snapshot replaced the state). */

@@ -100,6 +100,8 @@ export interface KubecastTiming {
   maxPagesPerPoll: number;
   /** An HTTP request (poll, gap fill, snapshot) without a whole answer by then is aborted and counts as failed (10000). */
   requestTimeoutMs: number;
+  /** Socket events held while a gap is filled over HTTP; past this they are dropped and the socket resumes from `lastSeq` (10000). */
+  maxHeldEvents: number;
 }
 
 export interface KubecastOptions {

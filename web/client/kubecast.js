@@ -191,7 +191,7 @@ export class KubecastClient {
       requestSnapshot: () => this._requestSnapshot(),
       catchUp: () => this._catchUp.run(),
       onGapUnfilled: () => this._abandonGapFill(),
-    });
+    }, this);
   }
 
   /** @returns {StateAccess} the client's state as its parts read and change it */

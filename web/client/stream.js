@@ -12,6 +12,7 @@ import { parseFrame } from './frames.js';
 import { GapFill } from './gaps.js';
 
 /** @typedef {import('./continuity.js').Continuity} Continuity */
+/** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {import('./gaps.js').Frame} Frame */
 /** @typedef {import('./store.js').StateAccess} StateAccess */
 /** @typedef {{ objects: unknown[], summaries: unknown[] }} PendingSnapshot */
@@ -29,8 +30,11 @@ import { GapFill } from './gaps.js';
 /** @typedef {StateAccess & StreamHooks} StreamOwner */
 
 export class FrameStream {
-  /** @param {StreamOwner} owner */
-  constructor(owner) {
+  /**
+   * @param {StreamOwner} owner
+   * @param {{ readonly timing: KubecastTiming }} settings the client's, read at each use
+   */
+  constructor(owner, settings) {
     this._owner = owner;
     /** @type {PendingSnapshot | null} */
     this._pendingSnapshot = null; // the parts received so far
@@ -40,7 +44,7 @@ export class FrameStream {
       lastSeq: () => owner.lastSeq(),
       replay: (frames) => frames.forEach((frame) => this._onFrame(frame)),
       onFailed: () => owner.onGapUnfilled(),
-    });
+    }, settings);
   }
 
   /** A snapshot was asked for on the socket: events wait for it. */

@@ -26,7 +26,7 @@ const client = new KubecastClient({
   token: async () => 'jwt',
   environment: env,
   storage: null,
-  timing: { quietMs: 4000, requestTimeoutMs: 5000 },
+  timing: { quietMs: 4000, requestTimeoutMs: 5000, maxHeldEvents: 1000 },
   random: Math.random,
   now: () => Date.now(),
   onStatus: (status) => console.log(statusText[status]),

@@ -254,3 +254,25 @@ test('sparse seqs learned in one epoch are not assumed in the next: a hole after
   assert.equal(h.client.lastSeq, 3);
   assert.ok(h.client.objects.has('Pod/shop/y'));
 });
+
+test('events held during a fill are bounded: past maxHeldEvents they are dropped and the socket resumes from lastSeq', async () => {
+  const h = setup({ clientOptions: { timing: { maxHeldEvents: 3 } } });
+  const ws = await startLive(h); // at seq 0
+  h.server.append('added', 'a'); // 1: lost on the socket
+  h.server.hold = true;
+  ws.events([h.server.append('added', 'b')]); // 2: a fill starts, and hangs
+  await flush();
+  ws.events([h.server.append('added', 'c'), h.server.append('added', 'd')]); // 3 held
+  assert.equal(ws.closedByClient, null, 'within the bound');
+  ws.events([h.server.append('added', 'e')]); // 4 held: over the bound
+  assert.deepEqual(ws.closedByClient, { code: 4000, reason: 'gap' });
+  assert.deepEqual(h.seen.events, [], 'nothing applied out of order');
+  h.server.hold = false;
+  h.server.release(); // the fill's catch-up still brings the range, in order
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  const ws2 = h.server.lastSocket;
+  assert.equal(ws2.url.searchParams.get('since'), String(h.client.lastSeq));
+  ws2.hello();
+  ws2.events(h.server.log.filter((e) => e.seq > Number(ws2.url.searchParams.get('since'))));
+  assert.deepEqual(h.seen.events.map((e) => e.seq), [1, 2, 3, 4, 5], 'nothing lost, nothing twice');
+});

@@ -31,7 +31,7 @@ export interface ObjectChange {
 
 /**
  * `forbidden`: the server refused the token for this subscription (4403; the client stopped).
- * `unauthenticated`: a fixed token was refused (4401); call `setToken()`.
+ * `unauthenticated`: a fixed token was refused (4401); reported once per token: call `setToken()`.
  * `no_progress`: an /events page did not advance the cursor while the head was ahead (the poll
  * failed and is retried with backoff); reported once until pages advance again.
  */
@@ -175,7 +175,7 @@ export class KubecastClient {
   stop(): void;
   /** Turns live updates off (no socket, no polling, status `offline`) or back on; persisted. */
   setLive(on: boolean): void;
-  /** Replaces the token; a live socket is re-authenticated at once with a new JWT. */
+  /** Replaces the token; a live socket is re-authenticated at once with a new JWT, and without one the client reconnects at once. */
   setToken(token: TokenSource): void;
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof KubecastListeners>(type: K, listener: KubecastListeners[K]): () => void;

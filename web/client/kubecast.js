@@ -20,8 +20,8 @@
 // Authentication (token.js): `token` is a JWT or a function returning one (sync or async). It
 // goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in
 // `Authorization: Bearer` on polls. Close 4401 fetches a fresh token from the function before
-// reconnecting (a fixed string token is reported through `onError` instead, so the page can call
-// `setToken()`); 4403 stops the client and reports `forbidden` through `onError`.
+// reconnecting (a fixed string token is reported through `onError` instead, once per token, so
+// the page can call `setToken()`); 4403 stops the client and reports `forbidden` through `onError`.
 //
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
@@ -246,11 +246,17 @@ export class KubecastClient {
   /**
    * Replaces the token (a JWT, or a function returning one). A live socket switches to a new
    * JWT at once (before the old one expires); a function is called on the next connect or poll.
+   * Without a live socket the client tries the new token at once (reconnect backoff reset).
    * @param {TokenSource} token
    */
   setToken(token) {
     this._tokens.replace(token);
-    if (typeof token !== 'function' && this._socket.live) this._socket.send({ type: 'auth', token });
+    if (this._socket.live) {
+      if (typeof token !== 'function') this._socket.authenticate(token);
+    } else {
+      this._socket.resetBackoff();
+      this._resume(0);
+    }
   }
 
   /**
@@ -420,17 +426,21 @@ export class KubecastClient {
       this._updateStatus();
       return;
     }
-    if (code === 4401) this._onUnauthenticated(reason);
+    if (code === 4401) this._onUnauthenticated(reason, this._socket.token);
     this._socket.scheduleReconnect();
     if (wasLive) this._poller.schedule(0); // catch up over HTTP while the socket is down
     this._updateStatus();
   }
 
-  /** @param {string} reason */
-  _onUnauthenticated(reason) {
-    if (this._tokens.renewable) {
-      this._tokens.refused(); // the next connect asks the function for a fresh token
-    } else {
+  /**
+   * The server refused `token`: a token function is asked for a fresh one on the next connect
+   * or poll; a fixed token's first refusal is reported, so the page can call `setToken()` (the
+   * client keeps retrying it with backoff meanwhile).
+   * @param {string} reason
+   * @param {string | null} token
+   */
+  _onUnauthenticated(reason, token) {
+    if (this._tokens.refused(token)) {
       this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
     }
   }

@@ -235,3 +235,25 @@ test('injected functions are called unbound, as the browser built-ins (window.fe
   client.stop(); // clearTimeout
   assert.deepEqual(errors, []);
 });
+
+test('a fixed token refused with 4401 is reported once, retried with backoff, and a new token connects at once', async () => {
+  const h = setup({ clientOptions: { token: 'stale' } });
+  const ws = await startLive(h);
+  ws.serverClose(4401, 'token expired');
+  const refusedAt = h.clock.time;
+  while (h.clock.time - refusedAt < 120000) {
+    const n = h.server.sockets.length;
+    await h.clock.runUntil(() => h.server.sockets.length > n);
+    h.server.lastSocket.serverClose(4401, 'token expired'); // the same token, refused again
+  }
+  assert.deepEqual(h.seen.errors, [{ code: 'unauthenticated', message: 'token expired' }], 'reported once');
+  assert.ok(h.server.sockets.length <= 16, `backing off: ${h.server.sockets.length} connects in 2 min`);
+
+  h.client.setToken('fresh');
+  await flush();
+  const fresh = h.server.lastSocket;
+  assert.deepEqual(fresh.protocols, ['kubecast.v1', 'bearer.fresh'], 'connects at once with the new token');
+  assert.equal(fresh.createdAt, h.clock.time);
+  fresh.serverClose(4401, 'expired too');
+  assert.deepEqual(h.seen.errors.map((e) => e.message), ['token expired', 'expired too'], 'once per token');
+});

@@ -3,8 +3,8 @@
 // (`requestTimeoutMs`, on the injected clock) covering the token, the answer and its body: past
 // it the request is aborted (where the host has an AbortController) and fails, so one request
 // that never answers cannot stall the catch-ups queued behind it. `cancelAll()` fails (and
-// aborts) every request under way, when the client stops. A 401 drops a token that a function
-// can renew (token.js).
+// aborts) every request under way, when the client stops. A 401 is handed to the owner with
+// the token it refused (a function's token is renewed, a fixed one reported: kubecast.js).
 
 import { Timer } from './timing.js';
 
@@ -27,6 +27,7 @@ import { Timer } from './timing.js';
  * @property {FetchLike} fetch
  * @property {TokenCache} tokens
  * @property {TimerFunctions} timers
+ * @property {(token: string | null, message: string) => void} onUnauthenticated a 401 refused `token`
  */
 
 /** @typedef {{ readonly baseUrl: string, readonly timing: KubecastTiming }} HttpSettings */
@@ -95,7 +96,7 @@ export class HttpClient {
     const init = { headers: token ? { Authorization: `Bearer ${token}` } : {} };
     if (controller) init.signal = controller.signal;
     const res = await access.fetch(`${this._settings.baseUrl}${path}`, init);
-    if (res.status === 401) access.tokens.refused();
+    if (res.status === 401) access.onUnauthenticated(token, `GET ${path.split('?')[0]}: HTTP 401`);
     return { status: res.status, ok: res.ok, body: res.ok ? await res.json() : null };
   }
 }

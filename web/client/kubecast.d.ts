@@ -31,7 +31,7 @@ export interface ObjectChange {
 
 /**
  * `forbidden`: the server refused the token for this subscription (4403; the client stopped).
- * `unauthenticated`: a fixed token was refused (4401); reported once per token: call `setToken()`.
+ * `unauthenticated`: a fixed token was refused (4401, or 401 on a poll); reported once per token: call `setToken()`.
  * `no_progress`: an /events page did not advance the cursor while the head was ahead (the poll
  * failed and is retried with backoff); reported once until pages advance again.
  */
@@ -120,7 +120,7 @@ export interface KubecastOptions {
   /** Every applied event, summaries and churn warnings included. */
   onEvent?: (event: KubecastEvent) => void;
   onStatus?: (status: KubecastStatus) => void;
-  /** `forbidden` (4403, the client stopped), `unauthenticated` (4401 with a fixed token) or `no_progress` (see KubecastError). */
+  /** `forbidden` (4403, the client stopped), `unauthenticated` (a fixed token refused) or `no_progress` (see KubecastError). */
   onError?: (error: KubecastError) => void;
 
   // Injected environment (browser defaults), mainly for tests and non-browser hosts.

@@ -159,7 +159,9 @@ export class KubecastClient {
   _createCatchUp(opts, state, timers) {
     /** @type {FetchLike} */
     const fetch = opts.fetch ? unbound(opts.fetch) : (url, init) => globalThis.fetch(url, init);
-    const http = new HttpClient({ fetch, tokens: this._tokens, timers }, this);
+    const onUnauthenticated = (/** @type {string | null} */ token, /** @type {string} */ message) =>
+      this._onUnauthenticated(message, token);
+    const http = new HttpClient({ fetch, tokens: this._tokens, timers, onUnauthenticated }, this);
     const target = {
       ...state,
       generation: () => this._stateGen,

@@ -257,3 +257,35 @@ test('a fixed token refused with 4401 is reported once, retried with backoff, an
   fresh.serverClose(4401, 'expired too');
   assert.deepEqual(h.seen.errors.map((e) => e.message), ['token expired', 'expired too'], 'once per token');
 });
+
+test('a 401 on a poll with a fixed token is reported once per token, like 4401', async () => {
+  const h = setup({ clientOptions: { token: 'stale' } });
+  h.server.override = (url) => ({ status: 401, ok: false, json: async () => ({ error: { code: 'unauthenticated' } }) });
+  h.client.start();
+  await flush(); // the socket never says hello: polls carry the client
+  await h.clock.advance(4000 + 8000 + 16000);
+  assert.equal(h.server.requestsTo('/snapshot').length, 3, 'failed polls back off');
+  assert.equal(h.client.status, 'reconnecting');
+  assert.deepEqual(h.seen.errors, [{ code: 'unauthenticated', message: 'GET /snapshot: HTTP 401' }]);
+  h.server.lastSocket.serverClose(4401, 'token expired'); // the same token, refused on the socket
+  assert.equal(h.seen.errors.length, 1);
+
+  h.client.setToken('also-stale');
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/snapshot').at(-1).headers.Authorization, 'Bearer also-stale');
+  assert.equal(h.seen.errors.length, 2, 'a new token refused is reported again');
+});
+
+test('a 401 on a poll with a token function asks it again, and reports nothing', async () => {
+  let calls = 0;
+  const h = setup({ clientOptions: { token: () => `t${++calls}` } });
+  h.server.override = (url) =>
+    url.pathname === '/snapshot' && calls === 1 ? { status: 401, ok: false, json: async () => ({}) } : undefined;
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000 + 8000);
+  const polls = h.server.requestsTo('/snapshot').map((r) => r.headers.Authorization);
+  assert.deepEqual(polls, ['Bearer t1', 'Bearer t2']);
+  assert.equal(h.client.status, 'polling');
+  assert.deepEqual(h.seen.errors, []);
+});

@@ -29,8 +29,14 @@ export interface ObjectChange {
   previous?: KubecastEvent;
 }
 
+/**
+ * `forbidden`: the server refused the token for this subscription (4403; the client stopped).
+ * `unauthenticated`: a fixed token was refused (4401, or 401 on a poll); reported once per token: call `setToken()`.
+ * `no_progress`: an /events page did not advance the cursor while the head was ahead (the poll
+ * failed and is retried with backoff); reported once until pages advance again.
+ */
 export interface KubecastError {
-  code: 'forbidden' | 'unauthenticated';
+  code: 'forbidden' | 'unauthenticated' | 'no_progress';
   message: string;
 }
 
@@ -58,7 +64,8 @@ export interface ResponseLike {
   json(): Promise<any>;
 }
 
-export type FetchLike = (url: string, init: { headers: Record<string, string> }) => Promise<ResponseLike>;
+/** `signal` is set where the host has an AbortController (it aborts a request past `requestTimeoutMs`). */
+export type FetchLike = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<ResponseLike>;
 
 /** localStorage-like storage for the live-updates switch. */
 export interface StorageLike {
@@ -91,6 +98,10 @@ export interface KubecastTiming {
   connectTimeoutMs: number;
   /** Bound on /events pages fetched by one catch-up (100). */
   maxPagesPerPoll: number;
+  /** An HTTP request (poll, gap fill, snapshot) without a whole answer by then is aborted and counts as failed (10000). */
+  requestTimeoutMs: number;
+  /** Socket events held while a gap is filled over HTTP; past this they are dropped and the socket resumes from `lastSeq` (10000). */
+  maxHeldEvents: number;
 }
 
 export interface KubecastOptions {
@@ -109,7 +120,7 @@ export interface KubecastOptions {
   /** Every applied event, summaries and churn warnings included. */
   onEvent?: (event: KubecastEvent) => void;
   onStatus?: (status: KubecastStatus) => void;
-  /** `forbidden` (4403, the client stopped) or `unauthenticated` (4401 with a fixed token). */
+  /** `forbidden` (4403, the client stopped), `unauthenticated` (a fixed token refused) or `no_progress` (see KubecastError). */
   onError?: (error: KubecastError) => void;
 
   // Injected environment (browser defaults), mainly for tests and non-browser hosts.
@@ -164,7 +175,7 @@ export class KubecastClient {
   stop(): void;
   /** Turns live updates off (no socket, no polling, status `offline`) or back on; persisted. */
   setLive(on: boolean): void;
-  /** Replaces the token; a live socket is re-authenticated at once with a new JWT. */
+  /** Replaces the token; a live socket is re-authenticated at once with a new JWT, and without one the client reconnects at once. */
   setToken(token: TokenSource): void;
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof KubecastListeners>(type: K, listener: KubecastListeners[K]): () => void;

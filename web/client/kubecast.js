@@ -1,8 +1,8 @@
 // Kubecast browser client (DESIGN §5, docs/protocol.md, README.md): dependency-free ES modules.
 // This is the entry module: `KubecastClient`, and the helpers of the public API re-exported.
 //
-// State: (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the per-workload
-// summaries (store.js). Events are applied idempotently: an event with seq <= lastSeq is dropped.
+// State (store.js): (epoch, lastSeq), a store of live objects keyed `Kind/ns/name` and the
+// per-workload summaries. Events are applied idempotently: an event with seq <= lastSeq is dropped.
 //
 // Transport: a WebSocket for live pushes (socket.js; what its frames do: stream.js, gaps.js)
 // and GET /events polling whenever the socket is quiet or down (polling.js, catchup.js).
@@ -17,11 +17,10 @@
 // fresh) but the client does not poll, and a socket that drops is not reconnected until the page
 // is visible again. Becoming visible (or online) reconnects at once and polls at once to catch up.
 //
-// Authentication (token.js): `token` is a JWT or a function returning one (sync or async). It
-// goes in the `bearer.<jwt>` subprotocol next to `kubecast.v1` on the socket and in
-// `Authorization: Bearer` on polls. Close 4401 fetches a fresh token from the function before
-// reconnecting (a fixed string token is reported through `onError` instead, so the page can call
-// `setToken()`); 4403 stops the client and reports `forbidden` through `onError`.
+// Authentication (token.js): `token` is a JWT or a function returning one (sync or async), sent
+// in the `bearer.<jwt>` subprotocol and as `Authorization: Bearer`. A refusal (4401, 401) asks
+// the function again; a fixed token's is reported through `onError`, once per token, so the page
+// can call `setToken()`. 4403 stops the client and reports `forbidden`.
 //
 // Every environment dependency (WebSocket, fetch, timers, random, clock, storage, online and
 // visibility events) can be injected through the constructor, which is how the tests drive it.
@@ -29,18 +28,21 @@
 // the callbacks it gives them.
 
 import { CatchUp } from './catchup.js';
+import { Continuity } from './continuity.js';
 import {
   DEFAULT_STORAGE_KEY,
   browserEnvironment,
   defaultStorage,
+  hostFunctions,
   readLiveSwitch,
   writeLiveSwitch,
 } from './environment.js';
+import { HttpClient } from './http.js';
 import { Listeners } from './listeners.js';
 import { Poller } from './polling.js';
 import { cursorQuery, filterQuery } from './query.js';
 import { LiveSocket } from './socket.js';
-import { applyNewEvents, diffStores, storeMap } from './store.js';
+import { ClientState } from './store.js';
 import { FrameStream } from './stream.js';
 import { DEFAULT_TIMING } from './timing.js';
 import { TokenCache } from './token.js';
@@ -50,15 +52,15 @@ export { browserEnvironment } from './environment.js';
 export { objectKey } from './store.js';
 
 /** @typedef {import('./kubecast.js').KubecastOptions} KubecastOptions */
-/** @typedef {import('./kubecast.js').KubecastEvent} KubecastEvent */
+/** @typedef {import('./kubecast.js').KubecastError} KubecastError */
 /** @typedef {import('./kubecast.js').KubecastStatus} KubecastStatus */
 /** @typedef {import('./kubecast.js').KubecastTiming} KubecastTiming */
 /** @typedef {import('./kubecast.js').EnvironmentChange} EnvironmentChange */
 /** @typedef {import('./kubecast.js').ObjectChange} ObjectChange */
 /** @typedef {import('./kubecast.js').TokenSource} TokenSource */
-/** @typedef {import('./kubecast.js').FetchLike} FetchLike */
 /** @typedef {import('./kubecast.js').KubecastListeners} KubecastListeners */
 /** @typedef {import('./timing.js').TimerFunctions} TimerFunctions */
+/** @typedef {import('./environment.js').HostFunctions} HostFunctions */
 /** @typedef {import('./store.js').StateAccess} StateAccess */
 /** @typedef {import('./socket.js').SocketOwner} SocketOwner */
 /** @typedef {import('./polling.js').PollOwner} PollOwner */
@@ -75,12 +77,8 @@ export class KubecastClient {
     this.kinds = opts.kinds || [];
 
     // Injected environment (browser defaults).
-    /** @type {TimerFunctions} */
-    const timers = {
-      setTimeout: opts.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms)),
-      clearTimeout: opts.clearTimeout || ((id) => globalThis.clearTimeout(id)),
-    };
-    this._now = opts.now || Date.now;
+    const host = hostFunctions(opts);
+    this._now = host.now;
     this._storage = opts.storage !== undefined ? opts.storage : defaultStorage();
     this._storageKey = opts.storageKey || DEFAULT_STORAGE_KEY;
     this._env = opts.environment || browserEnvironment();
@@ -89,15 +87,17 @@ export class KubecastClient {
     this._listeners = Listeners.fromOptions(opts);
     this._tokens = new TokenCache(opts.token);
 
-    // Public state.
-    /** @type {string | null} */
-    this.epoch = null;
-    /** @type {number | null} */
-    this.lastSeq = null;
-    /** @type {Map<string, KubecastEvent>} */
-    this.objects = new Map();
-    /** @type {Map<string, KubecastEvent>} */
-    this.summaries = new Map();
+    // Public state (the cursor and the store are read through getters).
+    this._state = new ClientState({
+      onApplied: (applied, changes) => {
+        for (const ev of applied) this._listeners.emit('event', ev);
+        this._changed(changes);
+      },
+      onReplaced: (changes) => {
+        this._stream.stateReplaced();
+        this._changed(changes);
+      },
+    });
     /** @type {KubecastStatus | null} */
     this.status = null;
     /** @type {Date | null} */
@@ -109,22 +109,21 @@ export class KubecastClient {
     this._forbidden = false;
     /** @type {(() => void) | null} */
     this._unsubscribeEnv = null;
-    this._stateGen = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
 
     // The parts; each reports back through the callbacks given here.
-    const state = this._stateAccess();
-    this._socket = this._createSocket(opts, timers);
-    this._catchUp = this._createCatchUp(opts, state);
-    this._poller = this._createPoller(timers);
+    this._continuity = new Continuity({
+      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      scope: () => `${this.epoch}/${this._tokens.generation}`,
+    });
+    const state = this._state.access();
+    this._socket = this._createSocket(host);
+    this._catchUp = this._createCatchUp(host, state);
+    this._poller = this._createPoller(host.timers);
     this._stream = this._createStream(state);
   }
 
-  /**
-   * @param {KubecastOptions} opts
-   * @param {TimerFunctions} timers
-   */
-  _createSocket(opts, timers) {
-    const env = { WebSocket: opts.WebSocket || null, timers, random: opts.random || Math.random, now: this._now };
+  /** @param {HostFunctions} host */
+  _createSocket(host) {
     /** @type {SocketOwner} */
     const owner = {
       url: () => `${this.baseUrl.replace(/^http/, 'ws')}/ws?${cursorQuery(this)}`,
@@ -139,23 +138,29 @@ export class KubecastClient {
       onClose: (code, reason, wasLive) => this._onSocketClosed(code, reason, wasLive),
       onGiveUp: () => this._updateStatus(),
     };
-    return new LiveSocket(owner, this, env);
+    return new LiveSocket(owner, this, host);
   }
 
   /**
-   * @param {KubecastOptions} opts
+   * @param {HostFunctions} host
    * @param {StateAccess} state
    */
-  _createCatchUp(opts, state) {
-    /** @type {FetchLike} */
-    const fetch = opts.fetch || ((url, init) => globalThis.fetch(url, init));
+  _createCatchUp(host, state) {
+    const http = new HttpClient({
+      fetch: host.fetch,
+      tokens: this._tokens,
+      timers: host.timers,
+      onUnauthenticated: (token, message) => this._onUnauthenticated(message, token),
+    }, this);
     const target = {
       ...state,
-      generation: () => this._stateGen,
+      generation: () => this._state.generation,
       eventsQuery: () => cursorQuery(this),
       snapshotQuery: () => filterQuery(this),
+      continuity: this._continuity,
+      onError: (/** @type {KubecastError} */ error) => this._listeners.emit('error', error),
     };
-    return new CatchUp(target, { fetch, tokens: this._tokens }, this);
+    return new CatchUp(target, http, this);
   }
 
   /** @param {TimerFunctions} timers */
@@ -173,26 +178,35 @@ export class KubecastClient {
   _createStream(state) {
     return new FrameStream({
       ...state,
-      filtered: () => this.ns.length > 0 || this.kinds.length > 0,
+      continuity: this._continuity,
       onHello: () => this._onHello(),
       requestSnapshot: () => this._requestSnapshot(),
       catchUp: () => this._catchUp.run(),
       onGapUnfilled: () => this._abandonGapFill(),
-    });
-  }
-
-  /** @returns {StateAccess} the client's state as its parts read and change it */
-  _stateAccess() {
-    return {
-      epoch: () => this.epoch,
-      lastSeq: () => this.lastSeq,
-      applyEvents: (epoch, events) => this._applyEvents(epoch, events),
-      advance: (epoch, seq) => this._advance(epoch, seq),
-      replaceState: (epoch, seq, objects, summaries) => this._replaceState(epoch, seq, objects, summaries),
-    };
+    }, this);
   }
 
   // --- public API ----------------------------------------------------------------------------
+
+  /** Epoch of the state held, or null before the first snapshot. */
+  get epoch() {
+    return this._state.epoch;
+  }
+
+  /** Every event up to this seq (matching the subscription) has been applied. */
+  get lastSeq() {
+    return this._state.lastSeq;
+  }
+
+  /** Live objects by `Kind/ns/name` (a new Map after each snapshot). */
+  get objects() {
+    return this._state.objects;
+  }
+
+  /** Per-namespace / per-workload summaries by `Summary/ns/name`. */
+  get summaries() {
+    return this._state.summaries;
+  }
 
   start() {
     if (this._started) return;
@@ -233,11 +247,17 @@ export class KubecastClient {
   /**
    * Replaces the token (a JWT, or a function returning one). A live socket switches to a new
    * JWT at once (before the old one expires); a function is called on the next connect or poll.
+   * Without a live socket the client tries the new token at once (reconnect backoff reset).
    * @param {TokenSource} token
    */
   setToken(token) {
     this._tokens.replace(token);
-    if (typeof token !== 'function' && this._socket.live) this._socket.send({ type: 'auth', token });
+    if (this._socket.live) {
+      if (typeof token !== 'function') this._socket.authenticate(token);
+    } else {
+      this._socket.resetBackoff();
+      this._resume(0);
+    }
   }
 
   /**
@@ -272,11 +292,13 @@ export class KubecastClient {
   }
 
   /**
-   * Stops every transport: closes the socket, cancels timers and any connect under way.
+   * Stops every transport: closes the socket, cancels timers, any connect under way and every
+   * catch-up (an answer that comes after this is not applied).
    * @param {string} reason
    */
   _suspend(reason) {
     this._poller.stop();
+    this._catchUp.cancel();
     this._socket.stop(reason);
   }
 
@@ -314,51 +336,6 @@ export class KubecastClient {
 
   // --- state ---------------------------------------------------------------------------------
 
-  /**
-   * Applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones.
-   * @param {unknown} epoch
-   * @param {unknown[]} events
-   * @returns {KubecastEvent[]}
-   */
-  _applyEvents(epoch, events) {
-    if (epoch !== this.epoch || this.lastSeq === null) return [];
-    const { applied, changes } = applyNewEvents(this, events);
-    if (applied.length) {
-      for (const ev of applied) this._listeners.emit('event', ev);
-      this._changed(changes);
-    }
-    return applied;
-  }
-
-  /**
-   * A snapshot replaces the whole state; objects missing from it are reported deleted.
-   * @param {string} epoch
-   * @param {number} seq
-   * @param {unknown[]} objects
-   * @param {unknown[]} summaries
-   */
-  _replaceState(epoch, seq, objects, summaries) {
-    const next = storeMap(objects);
-    const changes = diffStores(this.objects, next);
-    this.epoch = epoch;
-    this.lastSeq = seq;
-    this.objects = next;
-    this.summaries = storeMap(summaries);
-    this._stateGen += 1;
-    this._stream.stateReplaced();
-    this._changed(changes);
-  }
-
-  /**
-   * @param {unknown} epoch
-   * @param {unknown} seq
-   */
-  _advance(epoch, seq) {
-    if (epoch === this.epoch && this.lastSeq !== null && typeof seq === 'number' && seq > this.lastSeq) {
-      this.lastSeq = seq;
-    }
-  }
-
   /** @param {ObjectChange[]} changes */
   _changed(changes) {
     this.lastUpdate = new Date(this._now());
@@ -368,7 +345,7 @@ export class KubecastClient {
 
   /** Our state belongs to another epoch (or none): get a snapshot, preferably on the socket. */
   _requestSnapshot() {
-    this.lastSeq = null;
+    this._state.lastSeq = null;
     if (this._socket.live) {
       this._stream.awaitSnapshot();
       this._socket.send({ type: 'get_snapshot' });
@@ -405,17 +382,21 @@ export class KubecastClient {
       this._updateStatus();
       return;
     }
-    if (code === 4401) this._onUnauthenticated(reason);
+    if (code === 4401) this._onUnauthenticated(reason, this._socket.token);
     this._socket.scheduleReconnect();
     if (wasLive) this._poller.schedule(0); // catch up over HTTP while the socket is down
     this._updateStatus();
   }
 
-  /** @param {string} reason */
-  _onUnauthenticated(reason) {
-    if (this._tokens.renewable) {
-      this._tokens.refused(); // the next connect asks the function for a fresh token
-    } else {
+  /**
+   * The server refused `token`: a token function is asked for a fresh one on the next connect
+   * or poll; a fixed token's first refusal is reported, so the page can call `setToken()` (the
+   * client keeps retrying it with backoff meanwhile).
+   * @param {string} reason
+   * @param {string | null} token
+   */
+  _onUnauthenticated(reason, token) {
+    if (this._tokens.refused(token)) {
       this._listeners.emit('error', { code: 'unauthenticated', message: reason || 'unauthenticated' });
     }
   }

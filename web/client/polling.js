@@ -29,6 +29,7 @@ export class Poller {
     this._timer = new Timer(timers);
     this._delay = settings.timing.quietMs;
     this._frames = 0;
+    this._run = 0; // bumped by stop(): a poll under way then reports nothing
     /** The last poll answered; cleared when a socket says `hello` (the status has to be earned again). */
     this.ok = false;
   }
@@ -68,23 +69,27 @@ export class Poller {
     this._timer.cancel();
   }
 
-  /** No poll, and `ok` has to be earned again. */
+  /** No poll, and `ok` has to be earned again (the answer of a poll under way is ignored). */
   stop() {
     this.ok = false;
+    this._run += 1;
     this._timer.cancel();
   }
 
   async _poll() {
     if (!this._owner.mayPoll()) return;
     const framesBefore = this._frames;
+    const run = this._run;
     /** @type {KubecastEvent[]} */
     let applied = [];
+    let ok = true;
     try {
       applied = await this._owner.catchUp();
-      this.ok = true;
     } catch (e) {
-      this.ok = false;
+      ok = false;
     }
+    if (run !== this._run) return; // stopped meanwhile: this answer says nothing about now
+    this.ok = ok;
     this._owner.onPolled();
     if (this._frames !== framesBefore) return; // a frame arrived meanwhile and rescheduled us
     // Idle polling backs off; anything new snaps it back.

@@ -57,6 +57,8 @@ export class LiveSocket {
     this._connecting = false;
     this._connectGen = 0;
     this._attempt = 0;
+    /** @type {string | null} the token the current socket was opened (or last authenticated) with */
+    this._token = null;
     this._reconnectTimer = new Timer(env.timers);
     this._connectTimer = new Timer(env.timers);
   }
@@ -98,6 +100,20 @@ export class LiveSocket {
     this._connectTimer.cancel();
     this._live = true;
     this._liveSince = this._env.now();
+  }
+
+  /** The token the current socket was opened with, or last switched to (`authenticate`). */
+  get token() {
+    return this._token;
+  }
+
+  /**
+   * Switches the live socket to `token` (before the one it was opened with expires).
+   * @param {string} token
+   */
+  authenticate(token) {
+    this._token = token;
+    this.send({ type: 'auth', token });
   }
 
   /** @param {object} message */
@@ -146,6 +162,7 @@ export class LiveSocket {
       const protocols = token ? ['kubecast.v1', `bearer.${token}`] : ['kubecast.v1'];
       const Socket = this._env.WebSocket || /** @type {WebSocketConstructorLike} */ (globalThis.WebSocket);
       ws = new Socket(this._owner.url(), protocols);
+      this._token = token;
     } catch (e) {
       if (gen === this._connectGen) this.scheduleReconnect();
       return;

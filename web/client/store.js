@@ -1,7 +1,8 @@
 // The client's store: live objects and per-workload summaries, each a Map from `Kind/ns/name`
 // to the last event of that object (the server's view keeps both under one key space). Events
 // change it one at a time; a snapshot replaces it, and the difference is reported per object.
-// `StateAccess` is how the client's parts (catch-up, socket frames) see its state.
+// `ClientState` holds it with the cursor (epoch, lastSeq), and `StateAccess` is how the
+// client's parts (catch-up, socket frames) see and change that state.
 
 import { isEvent } from './frames.js';
 
@@ -111,4 +112,81 @@ export function diffStores(before, after) {
     if (!after.has(key)) changes.push({ type: 'deleted', key, object: previous, previous });
   }
   return changes;
+}
+
+/**
+ * What a state change tells the client.
+ * @typedef {object} StateOwner
+ * @property {(applied: KubecastEvent[], changes: ObjectChange[]) => void} onApplied events were applied
+ * @property {(changes: ObjectChange[]) => void} onReplaced a snapshot replaced the state
+ */
+
+/** The cursor (epoch, lastSeq) and the store; `generation` counts the snapshots. */
+export class ClientState {
+  /** @param {StateOwner} owner */
+  constructor(owner) {
+    this._owner = owner;
+    /** @type {string | null} */
+    this.epoch = null;
+    /** @type {number | null} */
+    this.lastSeq = null;
+    /** @type {Map<string, KubecastEvent>} */
+    this.objects = new Map();
+    /** @type {Map<string, KubecastEvent>} */
+    this.summaries = new Map();
+    this.generation = 0; // bumped by every snapshot, so a catch-up under way sees it was overtaken
+  }
+
+  /** @returns {StateAccess} */
+  access() {
+    return {
+      epoch: () => this.epoch,
+      lastSeq: () => this.lastSeq,
+      applyEvents: (epoch, events) => this.applyEvents(epoch, events),
+      advance: (epoch, seq) => this.advance(epoch, seq),
+      replaceState: (epoch, seq, objects, summaries) => this.replace(epoch, seq, objects, summaries),
+    };
+  }
+
+  /**
+   * Applies events of `epoch` in order, dropping seq <= lastSeq; returns the applied ones.
+   * @param {unknown} epoch
+   * @param {unknown[]} events
+   * @returns {KubecastEvent[]}
+   */
+  applyEvents(epoch, events) {
+    if (epoch !== this.epoch || this.lastSeq === null) return [];
+    const { applied, changes } = applyNewEvents(this, events);
+    if (applied.length) this._owner.onApplied(applied, changes);
+    return applied;
+  }
+
+  /**
+   * A snapshot replaces the whole state; objects missing from it are reported deleted.
+   * @param {string} epoch
+   * @param {number} seq
+   * @param {unknown[]} objects
+   * @param {unknown[]} summaries
+   */
+  replace(epoch, seq, objects, summaries) {
+    const next = storeMap(objects);
+    const changes = diffStores(this.objects, next);
+    this.epoch = epoch;
+    this.lastSeq = seq;
+    this.objects = next;
+    this.summaries = storeMap(summaries);
+    this.generation += 1;
+    this._owner.onReplaced(changes);
+  }
+
+  /**
+   * Moves lastSeq up to `seq` (same epoch): every event up to it has been seen.
+   * @param {unknown} epoch
+   * @param {unknown} seq
+   */
+  advance(epoch, seq) {
+    if (epoch === this.epoch && this.lastSeq !== null && typeof seq === 'number' && seq > this.lastSeq) {
+      this.lastSeq = seq;
+    }
+  }
 }

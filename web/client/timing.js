@@ -14,6 +14,8 @@ export const DEFAULT_TIMING = Object.freeze({
   stableMs: 10000, // a socket live at least this long resets the reconnect backoff
   connectTimeoutMs: 10000, // a socket without `hello` by then is given up and retried
   maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
+  requestTimeoutMs: 10000, // an HTTP request without a whole answer by then is aborted and fails
+  maxHeldEvents: 10000, // socket events held during a gap fill; past it: resume from lastSeq
 });
 
 /**

@@ -26,7 +26,7 @@ const client = new KubecastClient({
   token: async () => 'jwt',
   environment: env,
   storage: null,
-  timing: { quietMs: 4000 },
+  timing: { quietMs: 4000, requestTimeoutMs: 5000, maxHeldEvents: 1000 },
   random: Math.random,
   now: () => Date.now(),
   onStatus: (status) => console.log(statusText[status]),
@@ -39,6 +39,7 @@ const client = new KubecastClient({
   },
   onError: (err) => {
     if (err.code === 'forbidden') console.error(err.message);
+    else if (err.code === 'no_progress') console.warn(err.message);
   },
 });
 
@@ -75,13 +76,19 @@ new KubecastClient({
   clearTimeout: (id) => clearTimeout(id),
 });
 
-// The browser's own implementations fit the injected types.
+// The browser's own implementations fit the injected types, bound or not (they are called unbound).
 new KubecastClient({
   WebSocket,
   fetch: window.fetch.bind(window),
   setTimeout: window.setTimeout.bind(window),
   clearTimeout: window.clearTimeout.bind(window),
   storage: window.localStorage,
+});
+new KubecastClient({
+  fetch: window.fetch,
+  setTimeout: window.setTimeout,
+  clearTimeout: window.clearTimeout,
+  now: performance.now,
 });
 
 // Mistakes the types must catch.

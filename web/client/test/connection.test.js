@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, startLive, flush, MemoryStorage } from '../testing/fakes.js';
+import { KubecastClient } from '../kubecast.js';
+import { setup, startLive, flush, MemoryStorage, FakeClock, FakeServer, FakeEnvironment, seededRandom } from '../testing/fakes.js';
 
 test('the first socket carries the filter and the subprotocols; a reconnect resumes with since+epoch', async () => {
   const h = setup({ clientOptions: { ns: ['shop', 'web'], kinds: ['Pod'], token: 'jwt1' } });
@@ -196,4 +197,95 @@ test('a socket that never says hello is given up after the connect timeout and r
   await h.clock.advance(20000);
   assert.equal(next.closedByClient, null, 'a socket that said hello is kept');
   assert.equal(h.client.status, 'live');
+});
+
+test('injected functions are called unbound, as the browser built-ins (window.fetch, setTimeout) require', async () => {
+  /** Like a browser built-in: "Illegal invocation" when called as a method of another object. */
+  const builtin = (name, f) =>
+    function (...args) {
+      if (this !== undefined && this !== globalThis) throw new TypeError(`Illegal invocation (${name})`);
+      return f(...args);
+    };
+  const clock = new FakeClock();
+  const server = new FakeServer(clock);
+  const errors = [];
+  const client = new KubecastClient({
+    baseUrl: 'http://kubecast.test',
+    WebSocket: server.WebSocket,
+    fetch: builtin('fetch', server.fetch),
+    setTimeout: builtin('setTimeout', clock.setTimeout),
+    clearTimeout: builtin('clearTimeout', clock.clearTimeout),
+    now: builtin('now', clock.now),
+    random: builtin('random', seededRandom(1)),
+    token: builtin('token', () => 'jwt'),
+    storage: null,
+    environment: new FakeEnvironment(),
+    onError: (e) => errors.push(e),
+  });
+  server.append('added', 'a');
+  client.start();
+  await clock.advance(4000); // no hello: the first poll loads the snapshot
+  assert.equal(client.status, 'polling');
+  assert.ok(client.objects.has('Pod/shop/a'));
+  const ws = server.lastSocket;
+  assert.deepEqual(ws.protocols, ['kubecast.v1', 'bearer.jwt']);
+  ws.hello();
+  ws.serverClose(1001); // reconnect with backoff (random, setTimeout) after a live socket (now)
+  await clock.runUntil(() => server.sockets.length === 2);
+  client.stop(); // clearTimeout
+  assert.deepEqual(errors, []);
+});
+
+test('a fixed token refused with 4401 is reported once, retried with backoff, and a new token connects at once', async () => {
+  const h = setup({ clientOptions: { token: 'stale' } });
+  const ws = await startLive(h);
+  ws.serverClose(4401, 'token expired');
+  const refusedAt = h.clock.time;
+  while (h.clock.time - refusedAt < 120000) {
+    const n = h.server.sockets.length;
+    await h.clock.runUntil(() => h.server.sockets.length > n);
+    h.server.lastSocket.serverClose(4401, 'token expired'); // the same token, refused again
+  }
+  assert.deepEqual(h.seen.errors, [{ code: 'unauthenticated', message: 'token expired' }], 'reported once');
+  assert.ok(h.server.sockets.length <= 16, `backing off: ${h.server.sockets.length} connects in 2 min`);
+
+  h.client.setToken('fresh');
+  await flush();
+  const fresh = h.server.lastSocket;
+  assert.deepEqual(fresh.protocols, ['kubecast.v1', 'bearer.fresh'], 'connects at once with the new token');
+  assert.equal(fresh.createdAt, h.clock.time);
+  fresh.serverClose(4401, 'expired too');
+  assert.deepEqual(h.seen.errors.map((e) => e.message), ['token expired', 'expired too'], 'once per token');
+});
+
+test('a 401 on a poll with a fixed token is reported once per token, like 4401', async () => {
+  const h = setup({ clientOptions: { token: 'stale' } });
+  h.server.override = (url) => ({ status: 401, ok: false, json: async () => ({ error: { code: 'unauthenticated' } }) });
+  h.client.start();
+  await flush(); // the socket never says hello: polls carry the client
+  await h.clock.advance(4000 + 8000 + 16000);
+  assert.equal(h.server.requestsTo('/snapshot').length, 3, 'failed polls back off');
+  assert.equal(h.client.status, 'reconnecting');
+  assert.deepEqual(h.seen.errors, [{ code: 'unauthenticated', message: 'GET /snapshot: HTTP 401' }]);
+  h.server.lastSocket.serverClose(4401, 'token expired'); // the same token, refused on the socket
+  assert.equal(h.seen.errors.length, 1);
+
+  h.client.setToken('also-stale');
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/snapshot').at(-1).headers.Authorization, 'Bearer also-stale');
+  assert.equal(h.seen.errors.length, 2, 'a new token refused is reported again');
+});
+
+test('a 401 on a poll with a token function asks it again, and reports nothing', async () => {
+  let calls = 0;
+  const h = setup({ clientOptions: { token: () => `t${++calls}` } });
+  h.server.override = (url) =>
+    url.pathname === '/snapshot' && calls === 1 ? { status: 401, ok: false, json: async () => ({}) } : undefined;
+  h.client.start();
+  await flush();
+  await h.clock.advance(4000 + 8000);
+  const polls = h.server.requestsTo('/snapshot').map((r) => r.headers.Authorization);
+  assert.deepEqual(polls, ['Bearer t1', 'Bearer t2']);
+  assert.equal(h.client.status, 'polling');
+  assert.deepEqual(h.seen.errors, []);
 });

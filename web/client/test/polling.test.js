@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, startLive, flush } from '../testing/fakes.js';
+import { setup, startLive, flush, FakeServer } from '../testing/fakes.js';
 
 test('every WS frame, position included, pushes the next poll 4 s out', async () => {
   const h = setup();
@@ -135,4 +135,142 @@ test('a frame arriving while a poll is in flight decides the next poll time (4 s
   const polls = h.server.requestsTo('/events');
   assert.equal(polls.length, 2);
   assert.equal(polls[1].at, frameAt + 4000);
+});
+
+test('a request that never answers is aborted after requestTimeoutMs and counts as a failed poll', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  h.client.start();
+  await flush(); // the socket never says hello: polls carry the client
+  h.server.hold = true;
+  await h.clock.advance(4000); // the first poll (GET /snapshot) hangs
+  h.server.hold = false;
+  const [hung] = h.server.requestsTo('/snapshot');
+  await h.clock.advance(9999);
+  assert.equal(hung.signal.aborted, false, 'not before the timeout');
+  await h.clock.advance(1);
+  assert.equal(hung.signal.aborted, true, 'aborted at the timeout');
+  assert.equal(h.client.status, 'reconnecting');
+  await h.clock.advance(8000); // failed: the next poll backs off (4 s → 8 s) and is not blocked
+  const polls = h.server.requestsTo('/snapshot');
+  assert.deepEqual(polls.map((r) => r.at), [4000, 22000]);
+  assert.equal(h.client.status, 'polling');
+  assert.ok(h.client.objects.has('Pod/shop/a'));
+});
+
+test('a hung /events page is timed out too, and a later poll goes through', async () => {
+  const h = setup({ clientOptions: { timing: { requestTimeoutMs: 2000 } } });
+  const ws = await startLive(h);
+  ws.serverClose(1006); // the socket is gone: the client polls at once
+  h.server.hold = true;
+  await h.clock.advance(0);
+  h.server.hold = false;
+  h.server.append('added', 'b');
+  await h.clock.advance(2000);
+  assert.equal(h.server.requestsTo('/events')[0].signal.aborted, true);
+  await h.clock.runUntil(() => h.client.objects.has('Pod/shop/b'));
+  assert.equal(h.server.requestsTo('/events').length, 2);
+});
+
+/** A live client whose socket has just dropped, with the catch-up poll it starts held in flight. */
+async function pollInFlight(clientOptions = {}, server = undefined) {
+  const h = setup({ clientOptions, server });
+  const ws = await startLive(h);
+  ws.serverClose(1006);
+  h.server.hold = true;
+  await h.clock.advance(0);
+  h.server.hold = false;
+  assert.equal(h.server.requestsTo('/events').length, 1);
+  return h;
+}
+
+/** Answers the first held request only. */
+function releaseFirst(server) {
+  const [first, ...rest] = server.held;
+  server.held = rest;
+  first();
+}
+
+for (const [name, switchOff] of [
+  ['stop()', (h) => h.client.stop()],
+  ['setLive(false)', (h) => h.client.setLive(false)],
+  ['going offline', (h) => h.env.emit('offline')],
+]) {
+  test(`${name} discards the poll in flight: its answer is not applied, even where it cannot be aborted`, async () => {
+    // A fetch that ignores the abort signal: the answer still comes, and must be discarded.
+    const server = new FakeServer(null); // setup() gives it its clock
+    const h = await pollInFlight({ fetch: (url, init) => server.fetch(url, { headers: init.headers }) }, server);
+    h.server.append('added', 'late');
+    switchOff(h);
+    releaseFirst(h.server);
+    await flush();
+    assert.equal(h.client.lastSeq, 0);
+    assert.equal(h.client.objects.has('Pod/shop/late'), false);
+    assert.equal(h.client.status, 'offline');
+  });
+}
+
+test('after setLive(false) and setLive(true), the status reads polling only once a new poll has answered', async () => {
+  const h = await pollInFlight();
+  const [old] = h.server.requestsTo('/events');
+  h.client.setLive(false);
+  assert.equal(old.signal.aborted, true, 'the poll in flight is aborted');
+  h.server.hold = true; // the poll started by setLive(true) hangs too
+  h.client.setLive(true);
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/events').length, 2);
+  releaseFirst(h.server); // the old answer would come now, if it came at all
+  await flush();
+  assert.equal(h.client.status, 'reconnecting');
+  h.server.hold = false;
+  h.server.release();
+  await flush();
+  assert.equal(h.client.status, 'polling');
+});
+
+test('a snapshot over HTTP that answers after the socket snapshot replaced the state is discarded', async () => {
+  const h = setup();
+  h.server.append('added', 'a');
+  const stale = h.server.snapshotBody();
+  h.client.start();
+  await flush();
+  h.server.override = (url) => (url.pathname === '/snapshot' ? { status: 200, ok: true, json: async () => stale } : undefined);
+  h.server.hold = true;
+  await h.clock.advance(4000); // the socket has not said hello: a poll asks for the snapshot
+  h.server.hold = false;
+  h.server.append('added', 'b');
+  const ws = h.server.lastSocket;
+  ws.hello();
+  ws.snapshot(); // the newer state, at seq 2
+  h.server.release();
+  await flush();
+  assert.equal(h.client.lastSeq, 2);
+  assert.ok(h.client.objects.has('Pod/shop/b'), 'the newer state is kept');
+});
+
+test('a page whose next does not advance (next < head) ends the poll as failed, reported once, with backoff', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  for (const name of ['a', 'b', 'c']) h.server.append('added', name);
+  // A broken page: nothing, and a `next` that stays at the cursor although the head is ahead.
+  h.server.override = (url) => {
+    if (url.pathname !== '/events') return undefined;
+    const since = Number(url.searchParams.get('since'));
+    return { status: 200, ok: true, json: async () => ({ epoch: 'e1', events: [], next: since, head: 3 }) };
+  };
+  ws.serverClose(1006);
+  await h.clock.advance(0);
+  assert.equal(h.server.requestsTo('/events').length, 1, 'the same page is not fetched again');
+  assert.equal(h.client.status, 'reconnecting', 'a failed poll');
+  assert.deepEqual(h.seen.errors.map((e) => e.code), ['no_progress']);
+  assert.match(h.seen.errors[0].message, /since=0.*next 0.*head 3/);
+
+  await h.clock.advance(8000 + 16000); // the next polls back off and fail the same way
+  assert.deepEqual(h.server.requestsTo('/events').map((r) => r.at), [0, 8000, 24000]);
+  assert.equal(h.seen.errors.length, 1, 'reported once until a page advances again');
+
+  h.server.override = null; // fixed: the next poll catches up
+  await h.clock.advance(30000);
+  assert.equal(h.client.lastSeq, 3);
+  assert.equal(h.client.status, 'polling');
 });

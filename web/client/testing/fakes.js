@@ -192,8 +192,9 @@ export class FakeServer {
 
   async handleFetch(rawUrl, init = {}) {
     const url = new URL(rawUrl);
-    this.requests.push({ url, headers: { ...(init.headers || {}) }, at: this.clock.time });
-    if (this.hold) await new Promise((resolve) => this.held.push(resolve));
+    const signal = init.signal || null;
+    this.requests.push({ url, headers: { ...(init.headers || {}) }, signal, at: this.clock.time });
+    if (this.hold) await holdUntilReleased(this.held, signal);
     if (this.override) {
       const answer = this.override(url);
       if (answer) return answer;
@@ -214,6 +215,14 @@ export class FakeServer {
     const next = events.length === this.pageLimit ? events[events.length - 1].seq : this.head;
     return response(200, { epoch: this.epoch, events, next, head: this.head });
   }
+}
+
+/** Waits for `release()`; like fetch, rejects with an AbortError when `signal` aborts first. */
+function holdUntilReleased(held, signal) {
+  return new Promise((resolve, reject) => {
+    held.push(resolve);
+    if (signal) signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+  });
 }
 
 function makeFakeWebSocket(server) {

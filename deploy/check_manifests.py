@@ -12,7 +12,9 @@ For every value set in deploy/helm/ci-values/*.yaml:
      between objects, ingress timeouts), and, when the binaries are built, that each one
      accepts the command line and environment the chart gives it.
 Then value sets that must be refused are rendered and must fail with the expected message, and
-deploy/helm/rendered/default.yaml must equal the render of the defaults (`--update` rewrites it).
+deploy/helm/rendered/default.yaml must equal the render of the defaults, and the values table
+of deploy/helm/kubecast/README.md must list every value of values.yaml with its `# --` comment
+(`--update` rewrites both).
 
 Exits non-zero on any error.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import re
 import subprocess
@@ -553,6 +556,88 @@ def committed_text(rendered: dict[str, str]) -> str:
     return "".join(out)
 
 
+# --- the chart README's values table -------------------------------------------------------------
+
+README = CHART / "README.md"
+TABLE_START, TABLE_END = "<!-- values:start -->", "<!-- values:end -->"
+KEY_LINE = re.compile(r"^( *)([A-Za-z0-9_]+):(.*)$")
+
+
+def documented_values(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(key path, description) of every value with a `# --` comment in values.yaml, in file
+    order, and the paths of scalar values that lack one. A commented key is a leaf: what is
+    nested under it is its default, not more values."""
+    rows: list[tuple[str, str]] = []
+    undocumented: list[str] = []
+    stack: list[tuple[int, str]] = []
+    pending: list[str] | None = None
+    leaf_indent: int | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        if leaf_indent is not None and stripped and indent > leaf_indent:
+            continue
+        leaf_indent = None
+        if stripped.startswith("# --"):
+            pending = [stripped[4:].strip()]
+            continue
+        if stripped.startswith("#"):
+            if pending is not None:
+                pending.append(stripped[1:].strip())
+            continue
+        match = KEY_LINE.match(line)
+        if not match:
+            pending = None
+            continue
+        indent, key, rest = len(match.group(1)), match.group(2), match.group(3).strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        path = ".".join([k for _, k in stack] + [key])
+        if pending is not None:
+            rows.append((path, " ".join(pending)))
+            leaf_indent = indent
+        elif rest and not rest.startswith("#"):
+            undocumented.append(path)
+        else:
+            stack.append((indent, key))
+        pending = None
+    return rows, undocumented
+
+
+def values_table(chart) -> tuple[str, list[str]]:
+    rows, undocumented = documented_values((CHART / "values.yaml").read_text())
+    defaults = chart.values
+    lines = ["| Key | Default | Description |", "|---|---|---|"]
+    for path, description in rows:
+        value = defaults
+        for part in path.split("."):
+            value = value[part]
+        shown = json.dumps(value, separators=(", ", ": ")).replace("|", "\\|")
+        text = description.replace("|", "\\|")
+        lines.append(f"| `{path}` | `{shown}` | {text} |")
+    return "\n".join(lines) + "\n", undocumented
+
+
+def check_readme(chart, update: bool, f: Failures) -> str:
+    table, undocumented = values_table(chart)
+    for path in undocumented:
+        f.add("values.yaml", f"{path} has no `# --` comment")
+    text = README.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        f.add(str(README.relative_to(ROOT)), f"needs the {TABLE_START} / {TABLE_END} markers")
+        return "MISSING MARKERS"
+    head, rest = text.split(TABLE_START, 1)
+    current, tail = rest.split(TABLE_END, 1)
+    wanted = f"{head}{TABLE_START}\n{table}{TABLE_END}{tail}"
+    if wanted == text:
+        return "up to date"
+    if update:
+        README.write_text(wanted)
+        return "rewritten"
+    f.add(str(README.relative_to(ROOT)), "the values table is out of date: run deploy/check.sh --update")
+    return "STALE"
+
+
 def check_value_set(chart, values_file: Path, binaries: dict[str, Path], f: Failures, notes: set[str]):
     where = values_file.stem
     values = yaml.load(values_file.read_text(), Loader=StrictLoader) or {}
@@ -625,7 +710,8 @@ def check_invalid(chart, f: Failures) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--update", action="store_true", help=f"rewrite {RENDERED.relative_to(ROOT)}")
+    parser.add_argument("--update", action="store_true",
+                        help=f"rewrite {RENDERED.relative_to(ROOT)} and the README's values table")
     args = parser.parse_args()
     started = time.monotonic()
     helm.disable_logging()
@@ -665,6 +751,7 @@ def main() -> int:
             summary.append(f"  {rel}: STALE")
         else:
             summary.append(f"  {rel}: up to date")
+    summary.append(f"  {README.relative_to(ROOT)} values table: {check_readme(chart, args.update, f)}")
     summary.append(f"  flags and env vars: {flags_note}")
     print("\n".join(summary))
     for note in sorted(notes):

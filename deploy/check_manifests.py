@@ -423,6 +423,19 @@ def check_fanout(docs: list[dict], values: dict, where: str, f: Failures) -> Non
     else:
         f.check(not hpa, at, "no HPA expected")
         f.check(fanout["spec"].get("replicas") == values["fanout"]["replicaCount"], at, "replicas != fanout.replicaCount")
+    public = {("/", "Exact"), ("/ws", "Exact"), ("/events", "Exact"), ("/snapshot", "Exact"),
+              ("/kubecast.js", "Exact"), ("/client/", "Prefix"), ("/dashboard/", "Prefix")}
+    for ing in objects_of(docs, "Ingress"):
+        paths = {(p["path"], p["pathType"]) for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]}
+        backends = {p["backend"]["service"]["name"] for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]}
+        iat = f"{where}: Ingress/{name_of(ing)}"
+        f.check(backends == {name_of(s) for s in objects_of(docs, "Service") if component(s) == "fanout"}, iat,
+                f"must route to the fanout Service only, routes to {backends}")
+        if values["fanout"]["ingress"]["exposeOperationalEndpoints"]:
+            f.check(paths == {("/", "Prefix")}, iat, f"expected one / Prefix path, found {paths}")
+        else:
+            f.check(paths == public, iat, f"must route exactly the public routes (not /metrics, /healthz, "
+                                          f"/readyz): {sorted(paths ^ public)} differ")
     for ing in objects_of(docs, "Ingress") if values["fanout"]["ingress"]["nginxAnnotations"] else []:
         ann = ing["metadata"].get("annotations", {})
         iat = f"{where}: Ingress/{name_of(ing)}"

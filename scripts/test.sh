@@ -42,6 +42,7 @@ cargo fmt --all --check
 log "building and linting (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --all-targets --locked
+log "deployment: lint and validate the Helm chart offline (deploy/check.sh)"; deploy/check.sh
 
 log "running the test suite (unit, route, WebSocket and integration tests)"
 # Tests spawn their own redis-server processes on free ports; two test threads keep the

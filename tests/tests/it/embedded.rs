@@ -37,11 +37,16 @@ async fn the_embedded_default_serves_the_page_and_live_events() {
         .text()
         .await
         .expect("body");
-    assert!(html.contains("kubecast.js"), "the page loads the client");
-    let js = reqwest::get(format!("http://{addr}/kubecast.js"))
-        .await
-        .expect("client");
-    assert!(js.status().is_success());
+    assert!(
+        html.contains("dashboard/app.js"),
+        "the page loads the dashboard"
+    );
+    for module in ["/dashboard/app.js", "/client/kubecast.js", "/kubecast.js"] {
+        let js = reqwest::get(format!("http://{addr}{module}"))
+            .await
+            .expect("module");
+        assert!(js.status().is_success(), "{module}");
+    }
 
     let ws = WsClient::connect(&addr, "", true).await.expect("connect");
     eventually!(20, "a snapshot with objects and then live events", async {

@@ -3,9 +3,11 @@
 // how fresh the page is, the log position, a namespace filter and the live-updates switch.
 //
 // Query parameters: `ns` and `kinds` (comma lists) narrow what the server sends; the filter's
-// choice is kept in the URL fragment (`#ns=shop`).
+// choice is kept in the URL fragment (`#ns=shop`). A token can come in the fragment too
+// (`#token=<jwt>`, see auth.js).
 
 import { KubecastClient } from '../client/kubecast.js';
+import { initialToken, tokenForm } from './auth.js';
 import { ClusterIndex } from './cluster.js';
 import { setText } from './dom.js';
 import { ago } from './format.js';
@@ -72,7 +74,18 @@ function applyFilter() {
   view.filter(ns ? [ns] : []);
 }
 
-const client = new KubecastClient({ ns: list('ns'), kinds: list('kinds') });
+const token = initialToken();
+let tokenGiven = token !== undefined;
+const client = new KubecastClient({ ns: list('ns'), kinds: list('kinds'), ...(token ? { token } : {}) });
+const auth = tokenForm(/** @type {HTMLFormElement} */ ($('auth')), (t) => {
+  tokenGiven = true;
+  client.setToken(t);
+});
+
+client.on('error', (e) => {
+  if (e.code === 'unauthenticated') auth.ask(tokenGiven ? 'token refused or expired:' : 'this server needs a token:');
+  else if (e.code === 'forbidden') auth.ask('the token does not grant this view:');
+});
 
 client.on('event', (ev) => {
   if (ev.op === 'churn') index.applyChurn(ev, Date.now());

@@ -12,11 +12,15 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-/** Waits until the page is live and holds exactly the server's state at its own seq. */
-async function converged(page, url, base) {
-  const state = await eventually('the page to be live past the base snapshot', async () => {
+/**
+ * Waits until the page is live at or past `atLeast` (the base snapshot's seq by default) and
+ * checks it holds exactly the server's state at its own seq. (`live` comes with the server's
+ * hello; the replay of what the page missed follows it.)
+ */
+async function converged(page, url, base, atLeast = base.seq) {
+  const state = await eventually(`the page to be live at seq ${atLeast} or later`, async () => {
     const s = await pageState(page);
-    return s.status === 'live' && s.epoch === base.epoch && s.seq >= base.seq ? s : null;
+    return s.status === 'live' && s.epoch === base.epoch && s.seq >= atLeast ? s : null;
   });
   await assertSameState(url, base, state);
   return state;
@@ -48,7 +52,7 @@ describe('connectivity', () => {
       const missed = await snapshot(kubecast.url);
       assert.ok(missed.seq > offline.seq, 'changes happened while the page was offline');
       await context.setOffline(false);
-      const back = await converged(page, kubecast.url, base);
+      const back = await converged(page, kubecast.url, base, missed.seq);
       assert.ok(back.seq >= missed.seq, 'the page caught up with what it missed');
     } finally {
       await context.close();

@@ -81,8 +81,8 @@ INVALID_VALUE_SETS = [
         "choose one Redis",
     ),
     (
-        "a TLS Redis URL (the binaries lack TLS support)",
-        {"redis": {"enabled": False}, "externalRedis": {"url": "rediss://r:6380/0"}},
+        "a Redis URL with a scheme the binaries do not speak",
+        {"redis": {"enabled": False}, "externalRedis": {"url": "https://r:6380/0"}},
         "is not supported",
     ),
     (
@@ -472,7 +472,8 @@ def check_references(docs: list[dict], values: dict, where: str, f: Failures) ->
     existing = {v for v in (values["fanout"]["auth"]["hs256"]["existingSecret"],
                             values["fanout"]["auth"]["rs256"]["existingSecret"],
                             values["redis"]["auth"]["existingSecret"],
-                            values["externalRedis"]["existingSecret"]) if v}
+                            values["externalRedis"]["existingSecret"],
+                            values["externalRedis"]["tls"]["caSecret"]) if v}
     for w in workloads(docs):
         spec = w["spec"]["template"]["spec"]
         refs = [v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v]
@@ -654,6 +655,31 @@ def check_readme(chart, update: bool, f: Failures) -> str:
     return "STALE"
 
 
+def check_redis_ca(docs: list[dict], values: dict, where: str, f: Failures) -> None:
+    """With a private Redis CA, every container reaching Redis trusts it: SSL_CERT_FILE names a
+    file mounted from the CA Secret. Without one, nothing sets SSL_CERT_FILE."""
+    ca = values["externalRedis"]["tls"]["caSecret"] if not values["redis"]["enabled"] else ""
+    for w in workloads(docs):
+        spec = w["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for c in spec["containers"]:
+            env = {e["name"]: e.get("value") for e in c.get("env", [])}
+            if "REDIS_URL" not in env:
+                continue
+            at = f"{where}: {w['kind']}/{name_of(w)}"
+            cert_file = env.get("SSL_CERT_FILE")
+            if not ca:
+                f.check(cert_file is None, at, "sets SSL_CERT_FILE without a Redis CA")
+                continue
+            mounts = [m for m in c.get("volumeMounts", []) if cert_file and cert_file.startswith(m["mountPath"] + "/")]
+            f.check(len(mounts) == 1, at, f"SSL_CERT_FILE {cert_file} is not in a mounted volume")
+            for m in mounts:
+                secret = volumes.get(m["name"], {}).get("secret", {})
+                f.check(secret.get("secretName") == ca, at, f"{cert_file} does not come from Secret {ca}")
+                keys = [i["path"] for i in secret.get("items", [])]
+                f.check(cert_file.rsplit("/", 1)[1] in keys, at, f"{cert_file} is not a key of Secret {ca}")
+
+
 def check_value_set(chart, values_file: Path, binaries: dict[str, Path], f: Failures, notes: set[str]):
     where = values_file.stem
     values = yaml.load(values_file.read_text(), Loader=StrictLoader) or {}
@@ -704,6 +730,7 @@ def check_value_set(chart, values_file: Path, binaries: dict[str, Path], f: Fail
     check_producer(docs, merged, where, f, is_default)
     check_fanout(docs, merged, where, f)
     check_references(docs, merged, where, f)
+    check_redis_ca(docs, merged, where, f)
     check_flags(docs, where, f, binaries)
     return len(docs), rendered
 

@@ -1,5 +1,7 @@
-//! Contract tests run against both log implementations (Redis on a private `redis-server`).
+//! Contract tests run against both log implementations (Redis on a private `redis-server`, over
+//! plain TCP and over TLS).
 
+use super::tls_redis::TlsRedis;
 use super::*;
 use crate::protocol::{Event, Op};
 use crate::testing::{RedisServer, unique_cluster};
@@ -51,6 +53,28 @@ where
         .await
         .expect("connect");
     check(AnyLog::Redis(log)).await;
+    let tls = TlsRedis::spawn();
+    let log = RedisLog::connect(&tls.insecure_url(), &unique_cluster("conf-tls"), max_len)
+        .await
+        .expect("connect over TLS");
+    check(AnyLog::Redis(log)).await;
+}
+
+#[tokio::test]
+async fn tls_verifies_the_server_certificate_unless_told_not_to() {
+    let tls = TlsRedis::spawn();
+    let untrusted = RedisLog::connect(&tls.verified_url(), "tls", 10).await;
+    assert!(
+        untrusted.is_err(),
+        "a self-signed certificate is not trusted by default"
+    );
+    let plain = format!("redis://127.0.0.1:{}/", tls.port);
+    let refused = async { RedisLog::connect(&plain, "tls", 10).await?.meta().await };
+    assert!(refused.await.is_err(), "plain text to a TLS port fails");
+    let log = RedisLog::connect(&tls.insecure_url(), "tls", 10)
+        .await
+        .expect("connect");
+    assert!(log.meta().await.expect("meta over TLS").is_none());
 }
 
 #[tokio::test]

@@ -16,6 +16,8 @@ mod types;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod tls_redis;
 
 pub use any::AnyLog;
 pub use memory::MemoryLog;

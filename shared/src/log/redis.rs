@@ -43,7 +43,9 @@ impl Scripts {
 /// One cluster's log in Redis.
 #[derive(Clone)]
 pub struct RedisLog {
-    client: Client,
+    /// Shared: with TLS settings a `Client` is a few hundred bytes, and every clone of the log
+    /// (one per task that reads it) would copy them.
+    client: Arc<Client>,
     keys: Arc<ClusterKeys>,
     writer: ConnectionManager,
     reader: Arc<Mutex<Option<MultiplexedConnection>>>,
@@ -61,7 +63,7 @@ impl RedisLog {
             .set_number_of_retries(1);
         let writer = ConnectionManager::new_with_config(client.clone(), config).await?;
         Ok(Self {
-            client,
+            client: Arc::new(client),
             keys: Arc::new(ClusterKeys::new(cluster)),
             writer,
             reader: Arc::new(Mutex::new(None)),

@@ -173,7 +173,7 @@ only the cluster-scoped ones (Namespace, Node) when producer.namespaces is set; 
 
 {{/*
 Checks the Redis choice (exactly one of the bundled Redis and an external URL) and the URL
-schemes the binaries' Redis client accepts (redis-rs without its TLS, Sentinel and Cluster
+schemes the binaries' Redis client accepts (redis-rs with TLS, without its Sentinel and Cluster
 features: see the chart README).
 */}}
 {{- define "kubecast.redis.validate" -}}
@@ -188,8 +188,8 @@ features: see the chart README).
 {{- fail "set externalRedis.url or externalRedis.existingSecret, not both" -}}
 {{- end -}}
 {{- with .Values.externalRedis.url -}}
-{{- if not (regexMatch "^(redis|valkey)://[^/]|^(unix|redis\\+unix|valkey\\+unix):///" .) -}}
-{{- fail (printf "externalRedis.url %q is not supported: the Kubecast binaries accept redis:// (or valkey://) and unix:// URLs only; rediss:// (TLS), Sentinel and Cluster URLs are not compiled in (see the chart README, Redis)" .) -}}
+{{- if not (regexMatch "^(redis|valkey)s?://[^/]|^(unix|redis\\+unix|valkey\\+unix):///" .) -}}
+{{- fail (printf "externalRedis.url %q is not supported: the Kubecast binaries accept redis://, rediss:// (TLS), valkey:// and unix:// URLs only; Sentinel and Cluster URLs are not compiled in (see the chart README, Redis)" .) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -220,6 +220,34 @@ inside REDIS_URL (it must be URL-safe; the generated one is alphanumeric).
     secretKeyRef:
       name: {{ include "kubecast.externalRedis.secretName" . }}
       key: {{ .Values.externalRedis.existingSecretKey }}
+{{- if .Values.externalRedis.tls.caSecret }}
+# rustls reads its roots from this file instead of the system's (rediss:// with a private CA).
+- name: SSL_CERT_FILE
+  value: /etc/kubecast/redis-ca/{{ .Values.externalRedis.tls.caSecretKey }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The private CA of an external rediss:// Redis: its volumeMount and volume (empty without one).
+*/}}
+{{- define "kubecast.redis.caMount" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.tls.caSecret -}}
+- name: redis-ca
+  mountPath: /etc/kubecast/redis-ca
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{- define "kubecast.redis.caVolume" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.tls.caSecret -}}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.externalRedis.tls.caSecret }}
+    items:
+      - key: {{ .Values.externalRedis.tls.caSecretKey }}
+        path: {{ .Values.externalRedis.tls.caSecretKey }}
+    defaultMode: 0444
 {{- end -}}
 {{- end -}}
 

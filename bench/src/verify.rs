@@ -167,6 +167,12 @@ impl Cursor {
         }
     }
 
+    /// Starts the cursor at `seq` of `epoch` without a snapshot: a client of a system without
+    /// snapshots (Socket.IO) that joined before the event after `seq` was published.
+    pub fn start_at(&mut self, epoch: &str, seq: u64) {
+        self.rebase(epoch, seq);
+    }
+
     /// Checks one event, received at `now` (µs), against the cursor and records what it saw.
     pub fn on_event(&mut self, ev: &Ev<'_>, now: u64, tally: &mut Tally) {
         let c = &mut tally.counts;

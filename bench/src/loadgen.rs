@@ -44,6 +44,15 @@ pub enum Protocol {
     SocketIo,
 }
 
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kubecast => "kubecast",
+            Self::SocketIo => "socketio",
+        }
+    }
+}
+
 /// Load-generator options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClientsArgs {

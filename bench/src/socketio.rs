@@ -19,6 +19,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+/// The path a Socket.IO server answers WebSocket-only Engine.IO v4 clients on.
+pub const WEBSOCKET_PATH: &str = "/socket.io/?EIO=4&transport=websocket";
+
 /// A client's answer to an Engine.IO ping.
 pub const PONG: &str = "3";
 

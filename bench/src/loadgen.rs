@@ -10,9 +10,12 @@
 //! Runs on one thread (current-thread runtime + `LocalSet`): per client there is only the
 //! socket, a small read buffer and a [`Cursor`]; counters and the latency histogram are shared.
 
+mod client;
+mod session;
+
 use crate::procstat::{cpu_seconds, rss_bytes};
-use crate::verify::{Counters, Cursor, Tally};
-use futures::StreamExt;
+use crate::verify::{Counters, Tally};
+use client::Dial;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -20,8 +23,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 
 /// What the clients do once connected.
@@ -33,12 +34,38 @@ pub enum Mode {
     Receive,
 }
 
+/// What the server speaks.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Kubecast's WebSocket protocol (`/ws`): hello, snapshot, events, position frames.
+    Kubecast,
+    /// Engine.IO v4 / Socket.IO v5 over a plain WebSocket (`/socket.io/?EIO=4&transport=websocket`).
+    #[value(name = "socketio")]
+    SocketIo,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kubecast => "kubecast",
+            Self::SocketIo => "socketio",
+        }
+    }
+}
+
 /// Load-generator options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClientsArgs {
-    /// WebSocket URL of the fanout, e.g. ws://127.0.0.1:8081/ws.
+    /// WebSocket URL of the server, e.g. ws://127.0.0.1:8081/ws or, for Socket.IO,
+    /// ws://127.0.0.1:8090/socket.io/?EIO=4&transport=websocket.
     #[arg(long)]
     pub url: String,
+    #[arg(long, value_enum, default_value_t = Protocol::Kubecast)]
+    pub protocol: Protocol,
+    /// Socket.IO: the publisher's epoch. Socket.IO has no snapshot: clients join before the
+    /// first event and start at seq 0 of this epoch.
+    #[arg(long, default_value = "")]
+    pub epoch: String,
     /// Clients to connect.
     #[arg(long, default_value_t = 1000)]
     pub count: usize,
@@ -141,6 +168,10 @@ impl GenState {
 pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
     anyhow::ensure!(!args.source_ips.is_empty(), "--source-ips is empty");
     anyhow::ensure!(args.connect_rate > 0.0, "--connect-rate must be positive");
+    anyhow::ensure!(
+        args.protocol == Protocol::Kubecast || !args.epoch.is_empty(),
+        "--protocol socketio needs --epoch (the publisher's)"
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -178,7 +209,13 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         });
     }
 
-    let url: Rc<str> = args.url.as_str().into();
+    let dial = Rc::new(Dial {
+        target,
+        url: args.url.as_str().into(),
+        protocol: args.protocol,
+        epoch: args.epoch.as_str().into(),
+        timeout: args.connect_timeout,
+    });
     let t0 = tokio::time::Instant::now();
     for i in 0..args.count {
         let due = t0 + Duration::from_secs_f64(i as f64 / args.connect_rate);
@@ -187,14 +224,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
             () = tokio::time::sleep_until(due) => {}
         }
         let src = args.source_ips[i % args.source_ips.len()];
-        tokio::task::spawn_local(client(
-            i,
-            state.clone(),
-            target,
-            src,
-            url.clone(),
-            args.connect_timeout,
-        ));
+        tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
     }
     let mut connect_seconds = None;
     let mut short_of_until = 0;
@@ -285,78 +315,3 @@ async fn resolve(url: &str) -> anyhow::Result<SocketAddr> {
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
-
-async fn connect(src: IpAddr, target: SocketAddr, url: &str) -> Result<Ws, String> {
-    let socket = match target {
-        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
-        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
-    }
-    .map_err(|e| format!("socket: {:?}", e.kind()))?;
-    socket
-        .bind(SocketAddr::new(src, 0))
-        .map_err(|e| format!("bind: {:?}", e.kind()))?;
-    let stream = socket
-        .connect(target)
-        .await
-        .map_err(|e| format!("connect: {:?}", e.kind()))?;
-    let _ = stream.set_nodelay(true);
-    // Small buffers: the generator holds thousands of sockets; frames larger than this still
-    // arrive (the buffer grows for them).
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
-        .await
-        .map_err(|e| {
-            let s = format!("handshake: {e}");
-            s.chars().take(80).collect::<String>()
-        })?;
-    Ok(ws)
-}
-
-async fn client(
-    i: usize,
-    state: Rc<GenState>,
-    target: SocketAddr,
-    src: IpAddr,
-    url: Rc<str>,
-    timeout: Duration,
-) {
-    let slot = &state.slots[i];
-    let mut ws = match tokio::time::timeout(timeout, connect(src, target, &url)).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(cause)) => return failed(&state, slot, cause),
-        Err(_) => return failed(&state, slot, "timeout".into()),
-    };
-    state.connected.set(state.connected.get() + 1);
-    state.open.set(state.open.get() + 1);
-    let mut cursor = Cursor::default();
-    let end = loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(text))) => match state.mode {
-                Mode::Receive => {
-                    cursor.on_text(text.as_str(), &mut state.tally.borrow_mut());
-                    slot.set(cursor.last());
-                }
-                Mode::Idle => state.tally.borrow_mut().counts.frames += 1,
-            },
-            Some(Ok(Message::Close(frame))) => {
-                break frame.map_or("close-without-code".into(), |f| {
-                    u16::from(f.code).to_string()
-                });
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => break format!("error: {e}").chars().take(60).collect(),
-            None => break "eof".into(),
-        }
-    };
-    GenState::bump(&state.closes, end);
-    state.open.set(state.open.get() - 1);
-    slot.set(u64::MAX);
-}
-
-fn failed(state: &GenState, slot: &Cell<u64>, cause: String) {
-    state.failed.set(state.failed.get() + 1);
-    GenState::bump(&state.failures, cause);
-    slot.set(u64::MAX);
-}

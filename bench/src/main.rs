@@ -11,6 +11,7 @@ mod procstat;
 mod producer;
 mod publisher;
 mod report;
+mod socketio;
 mod timed_log;
 mod verify;
 
@@ -32,8 +33,8 @@ enum Command {
     Path(path::PathArgs),
     /// Producer core under a pod-churn storm: ingest, publish, CPU, memory, append latency.
     Producer(producer::ProducerArgs),
-    /// Load generator: many verifying WebSocket clients against a running fanout; prints one
-    /// JSON line.
+    /// Load generator: many verifying WebSocket clients (Kubecast or Socket.IO) against a running
+    /// server; prints one JSON line.
     Clients(loadgen::ClientsArgs),
     /// The fanout benchmark: redis + release kubecast-fanout + publisher + client processes.
     Fanout(fanout_bench::FanoutBenchArgs),

@@ -39,6 +39,10 @@ pub struct Counters {
     pub error_frames: u64,
     /// Text frames that did not parse as a server frame.
     pub unparsable: u64,
+    /// Socket.IO events without a recovery offset as their last argument (with connection
+    /// state recovery on, every broadcast carries one). Always 0 for Kubecast.
+    #[serde(default)]
+    pub without_offset: u64,
 }
 
 impl Counters {
@@ -57,6 +61,7 @@ impl Counters {
         self.unbased += o.unbased;
         self.error_frames += o.error_frames;
         self.unparsable += o.unparsable;
+        self.without_offset += o.without_offset;
     }
 
     /// Violations of the delivery guarantee (all must be 0).
@@ -157,40 +162,51 @@ impl Cursor {
 
     fn on_events(&mut self, events: &[Ev<'_>], tally: &mut Tally) {
         let now = now_us();
-        let c = &mut tally.counts;
         for ev in events {
-            c.events += 1;
-            if let Some(sent) = ev.obj.as_ref().and_then(|o| o.sent_us) {
-                tally
-                    .latency_us
-                    .saturating_record(now.saturating_sub(sent).max(1));
+            self.on_event(ev, now, tally);
+        }
+    }
+
+    /// Starts the cursor at `seq` of `epoch` without a snapshot: a client of a system without
+    /// snapshots (Socket.IO) that joined before the event after `seq` was published.
+    pub fn start_at(&mut self, epoch: &str, seq: u64) {
+        self.rebase(epoch, seq);
+    }
+
+    /// Checks one event, received at `now` (µs), against the cursor and records what it saw.
+    pub fn on_event(&mut self, ev: &Ev<'_>, now: u64, tally: &mut Tally) {
+        let c = &mut tally.counts;
+        c.events += 1;
+        if let Some(sent) = ev.obj.as_ref().and_then(|o| o.sent_us) {
+            tally
+                .latency_us
+                .saturating_record(now.saturating_sub(sent).max(1));
+        }
+        let Some(epoch) = self.epoch.as_deref() else {
+            c.unbased += 1;
+            self.rebase(&ev.epoch, ev.seq);
+            return;
+        };
+        if epoch != ev.epoch.as_ref() {
+            c.epoch_mismatches += 1;
+            self.rebase(&ev.epoch, ev.seq);
+            return;
+        }
+        if ev.seq > self.last {
+            if ev.seq != self.last + 1 {
+                c.gaps += 1;
+                c.missing += ev.seq - self.last - 1;
             }
-            let Some(epoch) = self.epoch.as_deref() else {
-                c.unbased += 1;
-                self.rebase(&ev.epoch, ev.seq);
-                continue;
-            };
-            if epoch != ev.epoch.as_ref() {
-                c.epoch_mismatches += 1;
-                self.rebase(&ev.epoch, ev.seq);
-                continue;
-            }
-            if ev.seq > self.last {
-                if ev.seq != self.last + 1 {
-                    c.gaps += 1;
-                    c.missing += ev.seq - self.last - 1;
-                }
-                self.advance_to(ev.seq, true);
-                continue;
-            }
-            let below = self.last - ev.seq;
-            if below < 64 && self.seen & (1 << below) != 0 {
-                c.duplicates += 1;
-            } else {
-                c.out_of_order += 1;
-                if below < 64 {
-                    self.seen |= 1 << below;
-                }
+            self.advance_to(ev.seq, true);
+            return;
+        }
+        let below = self.last - ev.seq;
+        if below < 64 && self.seen & (1 << below) != 0 {
+            c.duplicates += 1;
+        } else {
+            c.out_of_order += 1;
+            if below < 64 {
+                self.seen |= 1 << below;
             }
         }
     }
@@ -211,8 +227,9 @@ struct Frame<'a> {
     events: Vec<Ev<'a>>,
 }
 
+/// One event as a client reads it (a Kubecast `events` frame item or a Socket.IO event's data).
 #[derive(Deserialize)]
-struct Ev<'a> {
+pub struct Ev<'a> {
     seq: u64,
     #[serde(borrow)]
     epoch: Cow<'a, str>,

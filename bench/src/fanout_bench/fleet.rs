@@ -2,11 +2,19 @@
 //! each: 127.0.0.2, 127.0.0.3, …), and the sum of their results.
 
 use super::procs::{Loadgen, LoadgenSpec};
-use crate::loadgen::LoadgenResult;
+use crate::loadgen::{LoadgenResult, Protocol};
 use crate::verify::{Counters, latency_histogram};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+
+/// What a fleet's clients connect to and speak.
+pub struct Dial<'a> {
+    pub url: &'a str,
+    pub protocol: Protocol,
+    /// Socket.IO: the publisher's epoch (clients start at its seq 0); empty for Kubecast.
+    pub epoch: &'a str,
+}
 
 pub struct Fleet {
     procs: Vec<Loadgen>,
@@ -46,7 +54,7 @@ impl Fleet {
     /// [`run_subnet`]) does the same across runs.
     pub async fn start(
         first_ip: u8,
-        url: &str,
+        dial: &Dial<'_>,
         n: usize,
         mode: &str,
         connect_rate: f64,
@@ -63,7 +71,7 @@ impl Fleet {
         for k in 0..count {
             let share = n / count + usize::from(k < n % count);
             let spec = LoadgenSpec {
-                url,
+                dial,
                 count: share,
                 source_ip: IpAddr::V4(Ipv4Addr::new(127, run_subnet(), 0, first_ip + k as u8)),
                 mode,

@@ -1,22 +1,30 @@
-//! `kubecast-bench fanout`: the fanout benchmark of issue 4, one command.
+//! `kubecast-bench fanout`: the fanout benchmark of issue 4, one command, Kubecast side by side
+//! with its Socket.IO peer.
 //!
-//! Starts a private redis-server, the release `kubecast-fanout` binary (next to this executable)
-//! and, per scenario, a fresh log, a fresh fanout process, the in-process fixed-rate publisher
-//! and as many `kubecast-bench clients` processes as needed (≤ `--per-process` clients each, one
-//! source IP each). Scenarios: S-idle (memory per held connection), S-deliver (live delivery:
-//! throughput, CPU, latency, gap/duplicate checks) and S-events (`/events` from the ring and from
-//! Redis). Prints markdown tables and optionally writes every figure as JSON.
+//! Starts a private redis-server and, per scenario and system, a fresh log or stream, a fresh
+//! server process (the release `kubecast-fanout` next to this executable, or `node server.js` of
+//! `bench/socketio`), its fixed-rate publisher (in process, or `node publisher.js`) and as many
+//! `kubecast-bench clients` processes as needed (≤ `--per-process` clients each, one source IP
+//! each). Scenarios: S-idle (memory per held connection), S-deliver (live delivery: throughput,
+//! CPU, latency, gap/duplicate checks) and S-events (`/events` from the ring and from Redis;
+//! Kubecast only: Socket.IO has no such endpoint). Prints markdown tables, the systems' figures
+//! side by side with their ratios, and optionally writes every figure as JSON.
 
+mod compare;
 mod fleet;
 mod http_events;
+mod peer;
 mod procs;
 mod scenarios;
+mod system;
 mod table;
 
 use kubecast_shared::testing::RedisServer;
+use peer::Peer;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
+use system::System;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
@@ -45,6 +53,14 @@ fn deliver_spec(s: &str) -> Result<DeliverSpec, String> {
 /// Fanout benchmark options.
 #[derive(clap::Args, Debug)]
 pub struct FanoutBenchArgs {
+    /// Systems to measure; each S-idle and S-deliver run is done for each, in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "kubecast,socketio"
+    )]
+    pub systems: Vec<System>,
     /// Scenarios to run, in this order.
     #[arg(
         long,
@@ -99,6 +115,12 @@ pub struct FanoutBenchArgs {
     /// The fanout binary (default: `kubecast-fanout` next to this executable).
     #[arg(long)]
     pub fanout_bin: Option<PathBuf>,
+    /// The Socket.IO peer's Node project (`npm ci` runs there when `node_modules` is missing).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/socketio"))]
+    pub socketio_dir: PathBuf,
+    /// The Node executable for the Socket.IO peer.
+    #[arg(long, default_value = "node")]
+    pub node: PathBuf,
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -109,6 +131,8 @@ pub struct Bench {
     pub args: FanoutBenchArgs,
     pub redis_url: String,
     pub fanout_bin: PathBuf,
+    /// The Socket.IO peer, when it is among the systems.
+    pub peer: Option<Peer>,
     /// Next unused source address 127.0.0.x for load generators.
     next_ip: std::cell::Cell<u8>,
 }
@@ -154,6 +178,10 @@ pub struct Report {
     pub idle: Vec<scenarios::IdleRow>,
     pub deliver: Vec<scenarios::DeliverRow>,
     pub events: Vec<http_events::EventsRow>,
+    /// The systems' figures side by side, with the ratios the targets are about.
+    pub comparison: Vec<compare::Comparison>,
+    /// `node --version` of the Socket.IO peer.
+    pub node_version: Option<String>,
     /// Scenarios that could not complete, with the reason.
     pub failed: Vec<(String, String)>,
 }
@@ -179,44 +207,27 @@ async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
         "{} not found: build it with `cargo build --release -p kubecast-fanout`",
         fanout_bin.display()
     );
+    let peer = if args.systems.contains(&System::SocketIo) {
+        Some(Peer::prepare(&args.socketio_dir, &args.node).await?)
+    } else {
+        None
+    };
     let redis = RedisServer::start();
     let b = Bench {
         redis_url: redis.url.clone(),
         fanout_bin,
+        peer,
         args,
         next_ip: std::cell::Cell::new(2),
     };
-    let mut report = Report::default();
+    let mut report = Report {
+        node_version: b.peer.as_ref().map(|p| p.node_version.clone()),
+        ..Report::default()
+    };
     for scenario in b.args.scenarios.clone() {
-        match scenario {
-            Scenario::Idle => {
-                for &n in &b.args.idle {
-                    eprintln!("S-idle: {n} connections …");
-                    match scenarios::idle(&b, n).await {
-                        Ok(row) => report.idle.push(row),
-                        Err(e) => report.failed.push((format!("idle {n}"), format!("{e:#}"))),
-                    }
-                }
-            }
-            Scenario::Deliver => {
-                for spec in b.args.deliver.clone() {
-                    let name = format!("deliver {}x{}", spec.clients, spec.rate);
-                    eprintln!("S-{name} for {:?} …", b.args.deliver_duration);
-                    match scenarios::deliver(&b, spec.clients, spec.rate).await {
-                        Ok(row) => report.deliver.push(row),
-                        Err(e) => report.failed.push((name, format!("{e:#}"))),
-                    }
-                }
-            }
-            Scenario::Events => {
-                eprintln!("S-events: ring and Redis cursors …");
-                match http_events::events(&b).await {
-                    Ok(rows) => report.events.extend(rows),
-                    Err(e) => report.failed.push(("events".into(), format!("{e:#}"))),
-                }
-            }
-        }
+        run_scenario(&b, scenario, &mut report).await;
     }
+    report.comparison = compare::compare(&report);
     table::print(&b, &report);
     if let Some(path) = &b.args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
@@ -224,4 +235,45 @@ async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
     }
     drop(redis);
     Ok(())
+}
+
+/// Runs every size of one scenario, each for every system in turn; failures are recorded.
+async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
+    let systems = &b.args.systems;
+    match scenario {
+        Scenario::Idle => {
+            for &n in &b.args.idle {
+                for &system in systems {
+                    let name = format!("{} idle {n}", system.label());
+                    eprintln!("S-idle: {name} connections …");
+                    match scenarios::idle(b, system, n).await {
+                        Ok(row) => report.idle.push(row),
+                        Err(e) => report.failed.push((name, format!("{e:#}"))),
+                    }
+                }
+            }
+        }
+        Scenario::Deliver => {
+            for spec in b.args.deliver.clone() {
+                for &system in systems {
+                    let name = format!("{} deliver {}x{}", system.label(), spec.clients, spec.rate);
+                    eprintln!("S-deliver: {name} for {:?} …", b.args.deliver_duration);
+                    match scenarios::deliver(b, system, spec.clients, spec.rate).await {
+                        Ok(row) => report.deliver.push(row),
+                        Err(e) => report.failed.push((name, format!("{e:#}"))),
+                    }
+                }
+            }
+        }
+        Scenario::Events if !systems.contains(&System::Kubecast) => {}
+        Scenario::Events => {
+            eprintln!(
+                "S-events: ring and Redis cursors (Kubecast only: Socket.IO has no /events) …"
+            );
+            match http_events::events(b).await {
+                Ok(rows) => report.events.extend(rows),
+                Err(e) => report.failed.push(("events".into(), format!("{e:#}"))),
+            }
+        }
+    }
 }

@@ -1,8 +1,10 @@
-//! Child processes of the fanout benchmark: the release `kubecast-fanout` server and the
-//! `kubecast-bench clients` load generators. Every child is spawned with `kill_on_drop`, so an
-//! error or panic in the orchestrator (or its SIGINT/SIGTERM handler) kills them; a load
-//! generator also stops by itself when its stdin closes, i.e. when the orchestrator is gone.
+//! Child processes of the fanout benchmark: the server under test (the release `kubecast-fanout`,
+//! or the Socket.IO peer's `node server.js`, see `peer.rs`) and the `kubecast-bench clients` load
+//! generators. Every child is spawned with `kill_on_drop`, so an error or panic in the
+//! orchestrator (or its SIGINT/SIGTERM handler) kills them; a load generator also stops by itself
+//! when its stdin closes, i.e. when the orchestrator is gone.
 
+use super::fleet::Dial;
 use crate::http1::get_once;
 use crate::loadgen::LoadgenResult;
 use crate::procstat::{cpu_seconds_of, open_fds_of, rss_bytes_of};
@@ -25,16 +27,22 @@ pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-/// A running `kubecast-fanout`.
-pub struct FanoutProc {
+/// A running server under test: `kubecast-fanout` or the Socket.IO peer.
+pub struct ServerProc {
     child: Child,
     pid: String,
     pub addr: String,
 }
 
-impl FanoutProc {
-    /// Starts the server on a free port and waits until `/readyz` answers 200.
-    pub async fn start(
+impl ServerProc {
+    /// A server process that is already up and listening on `addr`.
+    pub fn new(child: Child, addr: String) -> anyhow::Result<Self> {
+        let pid = child.id().context("the server exited at once")?.to_string();
+        Ok(Self { child, pid, addr })
+    }
+
+    /// Starts `kubecast-fanout` on a free port and waits until `/readyz` answers 200.
+    pub async fn start_fanout(
         bin: &Path,
         redis_url: &str,
         cluster: &str,
@@ -63,13 +71,12 @@ impl FanoutProc {
                 bin.display()
             )
         })?;
-        let pid = child.id().context("fanout exited at once")?.to_string();
         for _ in 0..200 {
             if let Some(status) = child.try_wait()? {
                 bail!("kubecast-fanout exited during start-up: {status}");
             }
             if matches!(get_once(&addr, "/readyz").await, Ok((200, _))) {
-                return Ok(Self { child, pid, addr });
+                return Self::new(child, addr);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -124,7 +131,7 @@ pub struct Loadgen {
 
 /// What a load generator is asked to do.
 pub struct LoadgenSpec<'a> {
-    pub url: &'a str,
+    pub dial: &'a Dial<'a>,
     pub count: usize,
     pub source_ip: IpAddr,
     pub mode: &'a str,
@@ -137,7 +144,9 @@ impl Loadgen {
         let exe = std::env::current_exe().context("locating the current executable")?;
         let mut child = Command::new(exe)
             .arg("clients")
-            .args(["--url", spec.url, "--mode", spec.mode])
+            .args(["--url", spec.dial.url, "--mode", spec.mode])
+            .args(["--protocol", spec.dial.protocol.as_str()])
+            .args(["--epoch", spec.dial.epoch])
             .args(["--count", &spec.count.to_string()])
             .args(["--source-ips", &spec.source_ip.to_string()])
             .args(["--connect-rate", &spec.connect_rate.to_string()])

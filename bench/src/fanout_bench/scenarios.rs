@@ -1,11 +1,11 @@
-//! S-idle (memory per held connection) and S-deliver (live delivery to N verifying clients).
-//! Each scenario gets a fresh log (cluster) and a fresh `kubecast-fanout` process, so RSS and
-//! CPU figures belong to that scenario alone.
+//! S-idle (memory per held connection) and S-deliver (live delivery to N verifying clients), for
+//! either system. Each scenario gets a fresh log or stream and a fresh server process
+//! ([`Target`]), so RSS and CPU figures belong to that scenario alone. The `fanout_*` figures are
+//! the server under test: `kubecast-fanout`, or the Socket.IO peer's `node server.js`.
 
 use super::fleet::Fleet;
-use super::procs::FanoutProc;
+use super::system::{System, Target};
 use super::{Bench, Quantiles};
-use crate::publisher;
 use kubecast_shared::Epoch;
 use kubecast_shared::log::{EventLog, RedisLog};
 use kubecast_shared::testing::unique_cluster;
@@ -34,13 +34,10 @@ impl FreshLog {
     }
 }
 
-fn ws_url(fanout: &FanoutProc) -> String {
-    format!("ws://{}/ws", fanout.addr)
-}
-
 /// S-idle figures for one N.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct IdleRow {
+    pub system: System,
     pub clients: usize,
     pub connected: u64,
     pub failed: u64,
@@ -59,15 +56,14 @@ pub struct IdleRow {
     pub loadgen_rss_bytes: u64,
 }
 
-pub async fn idle(b: &Bench, n: usize) -> anyhow::Result<IdleRow> {
-    let log = FreshLog::create(&b.redis_url).await?;
-    let mut fanout = FanoutProc::start(&b.fanout_bin, &b.redis_url, &log.cluster, None).await?;
+pub async fn idle(b: &Bench, system: System, n: usize) -> anyhow::Result<IdleRow> {
+    let mut target = Target::start(b, system).await?;
     tokio::time::sleep(b.args.settle).await;
-    let rss_before = fanout.rss();
-    let cpu0 = fanout.cpu();
+    let rss_before = target.server.rss();
+    let cpu0 = target.server.cpu();
     let fleet = Fleet::start(
         b.source_ips(n),
-        &ws_url(&fanout),
+        &target.dial(),
         n,
         "idle",
         b.args.connect_rate,
@@ -75,14 +71,15 @@ pub async fn idle(b: &Bench, n: usize) -> anyhow::Result<IdleRow> {
         Duration::from_secs(5),
     )
     .await?;
-    let cpu_connecting = fanout.cpu() - cpu0;
+    let cpu_connecting = target.server.cpu() - cpu0;
     tokio::time::sleep(b.args.settle).await;
-    let rss_connected = fanout.rss();
-    let fds = fanout.fds();
-    let alive = fanout.alive();
+    let rss_connected = target.server.rss();
+    let fds = target.server.fds();
+    let alive = target.server.alive();
     let sum = fleet.finish().await?;
-    fanout.stop().await;
+    target.server.stop().await;
     Ok(IdleRow {
+        system,
         clients: n,
         connected: sum.connected,
         failed: sum.failed,
@@ -102,8 +99,9 @@ pub async fn idle(b: &Bench, n: usize) -> anyhow::Result<IdleRow> {
 }
 
 /// S-deliver figures for one N × R.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct DeliverRow {
+    pub system: System,
     pub clients: usize,
     pub rate: u64,
     pub connected: u64,
@@ -118,6 +116,9 @@ pub struct DeliverRow {
     /// published × connected: what every client staying connected would have received.
     pub expected_deliveries: u64,
     pub deliveries_per_s: f64,
+    /// Deliveries per CPU second of the server process: the efficiency the systems are compared
+    /// on.
+    pub deliveries_per_cpu_second: f64,
     pub fanout_cpu_seconds: f64,
     pub fanout_cpu_s_per_million: f64,
     pub fanout_cores: f64,
@@ -132,6 +133,8 @@ pub struct DeliverRow {
     pub position_jumps: u64,
     pub epoch_mismatches: u64,
     pub unbased: u64,
+    /// Socket.IO events without a recovery offset (must be 0 with connection state recovery on).
+    pub without_offset: u64,
     pub resets: u64,
     pub snapshots: u64,
     /// Server frames received over all clients (hello, snapshots, positions included): fewer
@@ -145,12 +148,11 @@ pub struct DeliverRow {
     pub loadgen_rss_bytes: u64,
 }
 
-pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRow> {
-    let log = FreshLog::create(&b.redis_url).await?;
-    let mut fanout = FanoutProc::start(&b.fanout_bin, &b.redis_url, &log.cluster, None).await?;
+pub async fn deliver(b: &Bench, system: System, n: usize, rate: u64) -> anyhow::Result<DeliverRow> {
+    let mut target = Target::start(b, system).await?;
     let mut fleet = Fleet::start(
         b.source_ips(n),
-        &ws_url(&fanout),
+        &target.dial(),
         n,
         "receive",
         b.args.connect_rate,
@@ -158,27 +160,21 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
         b.args.drain_timeout,
     )
     .await?;
-    tokio::time::sleep(Duration::from_secs(1)).await; // every snapshot is delivered
-    let cpu0 = fanout.cpu();
+    tokio::time::sleep(Duration::from_secs(1)).await; // every snapshot / connect ack is delivered
+    let publisher = target.publisher(b, rate).await?;
+    let cpu0 = target.server.cpu();
     let t0 = Instant::now();
-    let published = publisher::run(
-        &log.writer,
-        &log.epoch,
-        rate,
-        b.args.batch,
-        b.args.deliver_duration,
-        b.args.pad,
-    )
-    .await?;
-    fleet.until(published.events).await?;
+    let published = publisher.run(b).await?;
+    fleet.until(published.last_seq).await?;
     let sum = fleet.finish().await?;
     let window = t0.elapsed().as_secs_f64();
-    let cpu = fanout.cpu() - cpu0;
-    let rss_end = fanout.rss();
-    let alive = fanout.alive();
-    fanout.stop().await;
+    let cpu = target.server.cpu() - cpu0;
+    let rss_end = target.server.rss();
+    let alive = target.server.alive();
+    target.server.stop().await;
     let c = &sum.counts;
     Ok(DeliverRow {
+        system,
         clients: n,
         rate,
         connected: sum.connected,
@@ -190,6 +186,7 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
         deliveries: c.events,
         expected_deliveries: published.events * sum.connected,
         deliveries_per_s: c.events as f64 / window,
+        deliveries_per_cpu_second: c.events as f64 / cpu.max(f64::EPSILON),
         fanout_cpu_seconds: cpu,
         fanout_cpu_s_per_million: cpu / (c.events.max(1) as f64) * 1e6,
         fanout_cores: cpu / window,
@@ -203,6 +200,7 @@ pub async fn deliver(b: &Bench, n: usize, rate: u64) -> anyhow::Result<DeliverRo
         position_jumps: c.position_jumps,
         epoch_mismatches: c.epoch_mismatches,
         unbased: c.unbased,
+        without_offset: c.without_offset,
         resets: c.resets,
         snapshots: c.snapshots,
         frames: c.frames,

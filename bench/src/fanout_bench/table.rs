@@ -1,5 +1,6 @@
 //! Markdown tables of a fanout benchmark run.
 
+use super::compare::Comparison;
 use super::{Bench, Quantiles, Report};
 use std::collections::BTreeMap;
 
@@ -34,21 +35,43 @@ fn map(m: &BTreeMap<String, u64>) -> String {
 pub fn print(b: &Bench, r: &Report) {
     let a = &b.args;
     println!(
-        "kubecast-bench fanout: {} (connect rate {}/s, ≤ {} clients per generator, event pad {} B)",
+        "kubecast-bench fanout: {}{} (connect rate {}/s, ≤ {} clients per generator, event pad {} B)",
         b.fanout_bin.display(),
+        r.node_version.as_ref().map_or(String::new(), |v| format!(
+            " vs Socket.IO peer {} on Node {v}",
+            b.args.socketio_dir.display()
+        )),
         a.connect_rate,
         a.per_process,
         a.pad
     );
+    print_idle(r);
+    print_deliver(r);
+    print_events(r);
+    print_comparison(&r.comparison);
+    if !r.failed.is_empty() {
+        println!("\n### Scenarios that did not complete\n");
+        for (name, why) in &r.failed {
+            println!("- **{name}**: {why}");
+        }
+    }
+}
+
+fn died(alive: bool) -> &'static str {
+    if alive { "" } else { " **server died**" }
+}
+
+fn print_idle(r: &Report) {
     if !r.idle.is_empty() {
-        println!("\n### S-idle: idle WebSocket connections held by one fanout process\n");
+        println!("\n### S-idle: idle WebSocket connections held by one server process\n");
         println!(
-            "| clients | connected | failed | fanout RSS before (MiB) | RSS with N (MiB) | bytes / connection | fanout fds | connect time (s) | fanout CPU while connecting (s) | closes while held | failures |"
+            "| system | clients | connected | failed | server RSS before (MiB) | RSS with N (MiB) | bytes / connection | server fds | connect time (s) | server CPU while connecting (s) | closes while held | failures |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for i in &r.idle {
             println!(
-                "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.2} | {} | {} |{}",
+                "| {} | {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {:.1} | {:.2} | {} | {} |{}",
+                i.system.label(),
                 i.clients,
                 i.connected,
                 i.failed,
@@ -60,24 +83,24 @@ pub fn print(b: &Bench, r: &Report) {
                 i.fanout_cpu_seconds_connecting,
                 map(&i.closes),
                 map(&i.failures),
-                if i.fanout_alive {
-                    ""
-                } else {
-                    " **fanout died**"
-                }
+                died(i.fanout_alive)
             );
         }
     }
+}
+
+fn print_deliver(r: &Report) {
     if !r.deliver.is_empty() {
         println!("\n### S-deliver: live events to N verifying clients\n");
         println!(
-            "| clients × events/s | connected | published | deliveries (expected) | deliveries/s | frames received | fanout CPU s / 1M deliveries | fanout cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
+            "| system | clients × events/s | connected | published | deliveries (expected) | deliveries/s | frames received | server CPU s / 1M deliveries | deliveries / CPU-second | server cores | latency p50 / p99 / p99.9 / max (ms) | **gaps / dups / out-of-order** | other violations | short of head | closes | connect failures |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for d in &r.deliver {
             let other = d.position_jumps + d.epoch_mismatches + d.unbased;
             println!(
-                "| {} × {} | {} | {} | {} ({}) | {:.0} | {} | {:.2} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
+                "| {} | {} × {} | {} | {} | {} ({}) | {:.0} | {} | {:.2} | {:.0} | {:.2} | {} | **{} / {} / {}** | {} | {} | {} | {} |{}",
+                d.system.label(),
                 d.clients,
                 d.rate,
                 d.connected,
@@ -87,6 +110,7 @@ pub fn print(b: &Bench, r: &Report) {
                 d.deliveries_per_s,
                 d.frames,
                 d.fanout_cpu_s_per_million,
+                d.deliveries_per_cpu_second,
                 d.fanout_cores,
                 lat(&d.latency_us),
                 d.gaps,
@@ -96,11 +120,7 @@ pub fn print(b: &Bench, r: &Report) {
                 d.short_of_head,
                 map(&d.closes),
                 map(&d.failures),
-                if d.fanout_alive {
-                    ""
-                } else {
-                    " **fanout died**"
-                }
+                died(d.fanout_alive)
             );
         }
         let violations: u64 = r.deliver.iter().map(|d| d.violations).sum();
@@ -113,7 +133,8 @@ pub fn print(b: &Bench, r: &Report) {
             r.deliver
                 .iter()
                 .map(|d| format!(
-                    "{}×{}: {:.1} CPU s, {:.0} MiB",
+                    "{} {}×{}: {:.1} CPU s, {:.0} MiB",
+                    d.system.label(),
                     d.clients,
                     d.rate,
                     d.loadgen_cpu_seconds,
@@ -123,8 +144,13 @@ pub fn print(b: &Bench, r: &Report) {
                 .join("; ")
         );
     }
+}
+
+fn print_events(r: &Report) {
     if !r.events.is_empty() {
-        println!("\n### S-events: `GET /events?since=…&limit=…` over keep-alive HTTP/1.1\n");
+        println!(
+            "\n### S-events: `GET /events?since=…&limit=…` over keep-alive HTTP/1.1 (Kubecast only: Socket.IO has no equivalent)\n"
+        );
         println!(
             "| served from | since (head) | limit | connections | events in page | requests/s | latency p50 / p99 / p99.9 / max (ms) | fanout cores | errors |"
         );
@@ -146,10 +172,39 @@ pub fn print(b: &Bench, r: &Report) {
             );
         }
     }
-    if !r.failed.is_empty() {
-        println!("\n### Scenarios that did not complete\n");
-        for (name, why) in &r.failed {
-            println!("- **{name}**: {why}");
-        }
+}
+
+fn print_comparison(rows: &[Comparison]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!("\n### Kubecast and Socket.IO side by side (same run, same machine)\n");
+    println!("| scenario | figure | Kubecast | Socket.IO | ratio | target |");
+    println!("|---|---|---|---|---|---|");
+    for c in rows {
+        let target = match (c.target, c.met()) {
+            (Some(t), Some(true)) => format!("≥ {t}×: **met**"),
+            (Some(t), _) => format!("≥ {t}×: **not met**"),
+            (None, _) => "–".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {:.2}× ({}) | {} |",
+            c.scenario,
+            c.figure,
+            figure(c.kubecast),
+            figure(c.socketio),
+            c.ratio,
+            c.ratio_is,
+            target
+        );
+    }
+}
+
+/// Large figures without decimals, small ones with two.
+fn figure(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
     }
 }

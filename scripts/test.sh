@@ -66,13 +66,19 @@ log "browser tests: the dashboard in headless chromium (playwright-core; screens
 browser_status=0
 (cd tests/browser && npm ci --no-audit --no-fund && npm test) 2>&1 | tee "$browser_out" || browser_status=$?
 
+log "benchmark smoke: Kubecast and the Socket.IO peer side by side, seconds-long (bench/compare.sh smoke)"
+bench_status=0
+bench/compare.sh smoke || bench_status=$?
+
 # node's TAP summary lines: "# pass N", "# fail N", "# skipped N".
 node_totals() {
   awk '/^# (pass|fail|skipped) [0-9]+$/ { n[$2] = $3 } END { printf "%d passed, %d failed, %d skipped", n["pass"], n["fail"], n["skipped"] }' "$1"
 }
-printf '\ntests: %s (Rust)\nweb tests: %s (browser client)\nbrowser tests: %s (dashboard in chromium)\n' \
-  "$rust_totals" "$(node_totals "$web_out")" "$(node_totals "$browser_out")"
-if [ "$web_status" -ne 0 ] || [ "$browser_status" -ne 0 ]; then
-  echo "node test suites failed (web: exit $web_status, browser: exit $browser_status)" >&2
+bench_result="passed"
+[ "$bench_status" -eq 0 ] || bench_result="FAILED (exit $bench_status)"
+printf '\ntests: %s (Rust)\nweb tests: %s (browser client)\nbrowser tests: %s (dashboard in chromium)\nbenchmark smoke: %s\n' \
+  "$rust_totals" "$(node_totals "$web_out")" "$(node_totals "$browser_out")" "$bench_result"
+if [ "$web_status" -ne 0 ] || [ "$browser_status" -ne 0 ] || [ "$bench_status" -ne 0 ]; then
+  echo "suites failed (web: exit $web_status, browser: exit $browser_status, benchmark smoke: exit $bench_status)" >&2
   exit 1
 fi

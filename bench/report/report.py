@@ -1,0 +1,167 @@
+"""Turns a `kubecast-bench fanout --systems kubecast,socketio --json FILE` run into the side-by-side
+section of BENCHMARKS.md and three PNG plots (memory per connection, deliveries per second and per
+CPU-second against clients, latency quantiles).
+
+    python bench/report/report.py RUN.json --plots DIR --markdown OUT.md [--machine K=V ...] [--check]
+
+Every figure comes from RUN.json; nothing here measures anything. Image links in OUT.md are
+relative to the current directory (the repository root, where BENCHMARKS.md is). `--check` fails
+(exit 1) when a run did not complete or any Kubecast client saw a gap, duplicate or reordering.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SYSTEMS = {"kubecast": ("Kubecast", "#2563eb"), "socketio": ("Socket.IO + redis-streams-adapter", "#f97316")}
+
+
+def rows(report: dict, scenario: str, system: str) -> list[dict]:
+    return [r for r in report.get(scenario, []) if r.get("system", "kubecast") == system]
+
+
+def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: str, title: str) -> None:
+    """One group of bars per scenario label, one bar per system, each bar labelled with its value."""
+    width = 0.8 / max(1, len(series))
+    for i, (system, values) in enumerate(series.items()):
+        label, color = SYSTEMS[system]
+        xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
+        bars = ax.bar(xs, values, width, label=label, color=color)
+        ax.bar_label(bars, labels=[fmt(v) for v in values], fontsize=7, padding=2)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set(ylabel=ylabel, title=title)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+
+
+def paired(report: dict, scenario: str, key, value) -> tuple[list[str], dict[str, list[float]]]:
+    """Runs both systems completed, by scenario key: labels and each system's values."""
+    by_system = {s: {key(r): value(r) for r in rows(report, scenario, s) if r["connected"]} for s in SYSTEMS}
+    keys = sorted(set.intersection(*(set(v) for v in by_system.values())))
+    return [k[1] for k in keys], {s: [by_system[s][k] for k in keys] for s in SYSTEMS}
+
+
+def plot_memory(report: dict, out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels, series = paired(report, "idle", lambda r: (r["clients"], f"{r['clients']:,} idle"),
+                            lambda r: r["bytes_per_connection"] / 1024)
+    grouped_bars(ax, labels, series, "server memory per connection (KiB)", "S1: memory per idle connection (lower is better)")
+    return save(fig, out / "memory-per-connection.png")
+
+
+def plot_deliveries(report: dict, out: Path) -> Path:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    key = lambda r: (r["clients"], f"{r['clients']:,} × {r['rate']}/s")  # noqa: E731
+    labels, series = paired(report, "deliver", key, lambda r: r["deliveries_per_s"])
+    grouped_bars(left, labels, series, "deliveries / s", "S2: deliveries per second")
+    labels, series = paired(report, "deliver", key, lambda r: r.get("deliveries_per_cpu_second", 0))
+    grouped_bars(right, labels, series, "deliveries / CPU-second of the server", "S2: deliveries per CPU-second (higher is better)")
+    return save(fig, out / "deliveries.png")
+
+
+def plot_latency(report: dict, out: Path) -> Path:
+    """Latency quantiles (p50, p99, p99.9, max) per run: the CDF at the points the run kept."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    levels = [("p50", 50), ("p99", 99), ("p999", 99.9), ("max", 100)]
+    for system, (label, color) in SYSTEMS.items():
+        for i, r in enumerate(sorted(rows(report, "deliver", system), key=lambda r: r["clients"])):
+            q = r.get("latency_us") or {}
+            if not q.get("count"):
+                continue
+            xs = [q[k] / 1000 for k, _ in levels]
+            ax.plot(xs, [p for _, p in levels], marker="o", color=color, alpha=1 - 0.3 * i,
+                    label=f"{label}, {r['clients']}×{r['rate']}/s")
+    ax.set(xlabel="publish → receipt latency (ms, log)", ylabel="percentile",
+           title="S3: latency distribution (left is better)", xscale="log")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return save(fig, out / "latency.png")
+
+
+def save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def comparison_table(report: dict) -> list[str]:
+    lines = ["| scenario | figure | Kubecast | Socket.IO | ratio | target | met |",
+             "|---|---|---:|---:|---|---:|:-:|"]
+    for c in report.get("comparison", []):
+        target = c.get("target")
+        met = "" if target is None else ("✔" if c["ratio"] >= target else "✘")
+        lines.append(f"| {c['scenario']} | {c['figure']} | {fmt(c['kubecast'])} | {fmt(c['socketio'])} | "
+                     f"**{c['ratio']:.1f}×** ({c['ratio_is']}) | {'' if target is None else f'{target:g}×'} | {met} |")
+    return lines
+
+
+def integrity_table(report: dict) -> list[str]:
+    lines = ["| system | scenario | connected | deliveries | expected | gaps | duplicates | out of order | p50 / p99 / p99.9 ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in report.get("deliver", []):
+        q = r.get("latency_us") or {}
+        lat = " / ".join(f"{q.get(k, 0) / 1000:.1f}" for k in ("p50", "p99", "p999"))
+        lines.append(f"| {SYSTEMS.get(r.get('system', 'kubecast'), (r.get('system'),))[0]} | {r['clients']}×{r['rate']}/s | "
+                     f"{r['connected']} | {r['deliveries']:,} | {r['expected_deliveries']:,} | {r['gaps']} | "
+                     f"{r['duplicates']} | {r['out_of_order']} | {lat} |")
+    return lines
+
+
+def integrity_problems(report: dict) -> list[str]:
+    """What breaks the promise: incomplete runs, and any loss, duplicate or reordering in Kubecast."""
+    problems = [f"{name}: {why}" for name, why in report.get("failed", [])]
+    for r in rows(report, "deliver", "kubecast"):
+        bad = {k: r[k] for k in ("gaps", "duplicates", "out_of_order", "missing") if r.get(k)}
+        if bad or not r["connected"]:
+            problems.append(f"Kubecast {r['clients']}x{r['rate']}: connected {r['connected']}, {bad}")
+    return problems
+
+
+def markdown(report: dict, plots: list[Path], machine: dict) -> str:
+    out = ["## Kubecast vs Socket.IO, same run, same machine (issue 7)", ""]
+    out += [f"- **{k}**: {v}" for k, v in machine.items()]
+    out += ["", *comparison_table(report), "", "Every delivery checked (seq continuity per client):", "",
+            *integrity_table(report), ""]
+    if report.get("failed"):
+        out += ["Runs that did not complete:", ""] + [f"- {name}: {why}" for name, why in report["failed"]] + [""]
+    out += [f"![{p.stem}]({p})" for p in plots]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--plots", type=Path, required=True)
+    parser.add_argument("--markdown", type=Path, required=True)
+    parser.add_argument("--machine", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--check", action="store_true", help="fail on incomplete runs or any Kubecast gap")
+    args = parser.parse_args()
+    report = json.loads(args.run.read_text())
+    if not report.get("comparison"):
+        print(f"report: {args.run} has no side-by-side figures (did both systems run?)", file=sys.stderr)
+        return 1
+    args.plots.mkdir(parents=True, exist_ok=True)
+    plots = [plot_memory(report, args.plots), plot_deliveries(report, args.plots), plot_latency(report, args.plots)]
+    machine = dict(kv.split("=", 1) for kv in args.machine)
+    args.markdown.write_text(markdown(report, plots, machine))
+    print(f"report: wrote {args.markdown} and {len(plots)} plots in {args.plots}")
+    problems = integrity_problems(report) if args.check else []
+    for problem in problems:
+        print(f"report: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,18 +66,25 @@ def plot_deliveries(report: dict, out: Path) -> Path:
     return save(fig, out / "deliveries.png")
 
 
+def cdf_points(q: dict) -> list[tuple[float, float]]:
+    """(latency ms, percentile) from a run's kept CDF, or from its few quantiles in older runs."""
+    if q.get("cdf"):
+        return [(us / 1000, p) for p, us in q["cdf"]]
+    return [(q[k] / 1000, p) for k, p in (("p50", 50), ("p99", 99), ("p999", 99.9), ("max", 100))]
+
+
 def plot_latency(report: dict, out: Path) -> Path:
-    """Latency quantiles (p50, p99, p99.9, max) per run: the CDF at the points the run kept."""
+    """The latency CDF of every delivery run, from the percentiles the run kept."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    levels = [("p50", 50), ("p99", 99), ("p999", 99.9), ("max", 100)]
+    styles = ["-", "--", ":"]
     for system, (label, color) in SYSTEMS.items():
         for i, r in enumerate(sorted(rows(report, "deliver", system), key=lambda r: r["clients"])):
             q = r.get("latency_us") or {}
             if not q.get("count"):
                 continue
-            xs = [q[k] / 1000 for k, _ in levels]
-            ax.plot(xs, [p for _, p in levels], marker="o", color=color, alpha=1 - 0.3 * i,
-                    label=f"{label}, {r['clients']}×{r['rate']}/s")
+            xs, ys = zip(*cdf_points(q))
+            ax.plot(xs, ys, marker=".", linestyle=styles[i % len(styles)], color=color,
+                    label=f"{label}, {r['clients']:,}×{r['rate']}/s")
     ax.set(xlabel="publish → receipt latency (ms, log)", ylabel="percentile",
            title="S3: latency distribution (left is better)", xscale="log")
     ax.grid(alpha=0.3, which="both")

@@ -149,7 +149,12 @@ impl Bench {
     }
 }
 
-/// Latency quantiles in µs.
+/// The percentiles kept for the latency CDF plot.
+pub const CDF_PERCENTILES: [f64; 13] = [
+    1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0,
+];
+
+/// Latency quantiles in µs, and the CDF as `(percentile, µs)` at [`CDF_PERCENTILES`].
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Quantiles {
     pub count: u64,
@@ -157,6 +162,7 @@ pub struct Quantiles {
     pub p99: u64,
     pub p999: u64,
     pub max: u64,
+    pub cdf: [(f64, u64); CDF_PERCENTILES.len()],
 }
 
 impl Quantiles {
@@ -168,6 +174,7 @@ impl Quantiles {
                 p99: h.value_at_quantile(0.99),
                 p999: h.value_at_quantile(0.999),
                 max: h.max(),
+                cdf: CDF_PERCENTILES.map(|p| (p, h.value_at_quantile(p / 100.0))),
             })
     }
 }

@@ -35,6 +35,9 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s bench/report/requirements.txt "$venv/
   cp bench/report/requirements.txt "$venv/requirements.txt"
 fi
 
+log "unit tests of the report's integrity check"
+"$venv/bin/python" -m unittest discover -s bench/report
+
 log "running both systems ($size)"
 "target/$profile/kubecast-bench" fanout --systems kubecast,socketio --scenarios idle,deliver,events \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"

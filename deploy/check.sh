@@ -27,6 +27,7 @@ fi
 "$venv/bin/python" deploy/check_manifests.py "$@"
 "$venv/bin/hadolint" deploy/docker/Dockerfile
 echo "hadolint: deploy/docker/Dockerfile is clean"
+"$venv/bin/python" -m unittest discover -s deploy -p 'test_*.py'
 "$venv/bin/python" deploy/check_compose.py
 nginx_test() {
   local dir nginx

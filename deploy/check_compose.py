@@ -25,11 +25,11 @@ def seconds(duration: str) -> float:
     return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
 
 
-def problems() -> list[str]:
+def problems(compose_text: str, dockerfile_text: str, template: str) -> list[str]:
     found: list[str] = []
-    compose = yaml.safe_load(COMPOSE.read_text())
+    compose = yaml.safe_load(compose_text)
     services = compose["services"]
-    targets = set(re.findall(r"^FROM \S+ AS (\S+)$", DOCKERFILE.read_text(), re.M))
+    targets = set(re.findall(r"^FROM \S+ AS (\S+)$", dockerfile_text, re.M))
     for name, service in services.items():
         build = service.get("build")
         if build and build.get("target") not in targets:
@@ -52,7 +52,6 @@ def problems() -> list[str]:
     for name in fanouts:
         if f"server {name}:8080" not in upstreams:
             found.append(f"nginx: KUBECAST_UPSTREAMS does not name {name}:8080")
-    template = TEMPLATE.read_text()
     for placeholder in ("${KUBECAST_UPSTREAMS}", "${KUBECAST_LISTEN}"):
         if placeholder not in template:
             found.append(f"{TEMPLATE.name}: {placeholder} is missing")
@@ -60,7 +59,7 @@ def problems() -> list[str]:
 
 
 def main() -> int:
-    found = problems()
+    found = problems(COMPOSE.read_text(), DOCKERFILE.read_text(), TEMPLATE.read_text())
     for problem in found:
         print(f"compose: {problem}", file=sys.stderr)
     if not found:

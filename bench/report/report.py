@@ -14,10 +14,16 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+
+def pyplot():
+    """matplotlib, imported on first use (the integrity check and its tests need only the stdlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 SYSTEMS = {"kubecast": ("Kubecast", "#2563eb"), "socketio": ("Socket.IO + redis-streams-adapter", "#f97316")}
 
@@ -49,7 +55,7 @@ def paired(report: dict, scenario: str, key, value) -> tuple[list[str], dict[str
 
 
 def plot_memory(report: dict, out: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     labels, series = paired(report, "idle", lambda r: (r["clients"], f"{r['clients']:,} idle"),
                             lambda r: r["bytes_per_connection"] / 1024)
     grouped_bars(ax, labels, series, "server memory per connection (KiB)", "S1: memory per idle connection (lower is better)")
@@ -57,7 +63,7 @@ def plot_memory(report: dict, out: Path) -> Path:
 
 
 def plot_deliveries(report: dict, out: Path) -> Path:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4))
     key = lambda r: (r["clients"], f"{r['clients']:,} × {r['rate']}/s")  # noqa: E731
     labels, series = paired(report, "deliver", key, lambda r: r["deliveries_per_s"])
     grouped_bars(left, labels, series, "deliveries / s", "S2: deliveries per second")
@@ -75,7 +81,7 @@ def cdf_points(q: dict) -> list[tuple[float, float]]:
 
 def plot_latency(report: dict, out: Path) -> Path:
     """The latency CDF of every delivery run, from the percentiles the run kept."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     styles = ["-", "--", ":"]
     for system, (label, color) in SYSTEMS.items():
         for i, r in enumerate(sorted(rows(report, "deliver", system), key=lambda r: r["clients"])):
@@ -95,7 +101,7 @@ def plot_latency(report: dict, out: Path) -> Path:
 def save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    pyplot().close(fig)
     return path
 
 

@@ -30,6 +30,9 @@ pub struct FanoutConfig {
     pub ping_timeout: Duration,
     /// Connection, message-rate and catch-up limits.
     pub limits: LimitsConfig,
+    /// While events keep coming, the tail publishes at most once per interval, so each client
+    /// gets what arrived meanwhile in one frame (zero: publish every read at once).
+    pub batch_interval: Duration,
 }
 
 impl Default for FanoutConfig {
@@ -45,6 +48,7 @@ impl Default for FanoutConfig {
             ping_interval: Duration::from_secs(20),
             ping_timeout: Duration::from_secs(10),
             limits: LimitsConfig::default(),
+            batch_interval: Duration::ZERO,
         }
     }
 }
@@ -95,6 +99,12 @@ pub struct FanoutArgs {
     /// How long after a ping interval a silent client is kept before it is closed.
     #[arg(long, env = "KUBECAST_PING_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub ping_timeout: Duration,
+
+    /// While events keep coming, publish to clients at most once per interval (e.g. 50ms): one
+    /// frame and one write per client for everything that arrived meanwhile, at the cost of up
+    /// to this much latency. 0 publishes every read at once.
+    #[arg(long, env = "KUBECAST_BATCH_INTERVAL", default_value = "0s", value_parser = parse_batch_interval)]
+    pub batch_interval: Duration,
 
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -256,6 +266,21 @@ impl FanoutArgs {
             ping_interval: self.ping_interval.max(Duration::from_millis(100)),
             ping_timeout: self.ping_timeout,
             limits: self.limits.config(),
+            batch_interval: self.batch_interval,
         })
     }
+}
+
+/// The longest batch interval accepted: beyond it, live updates would stop looking live.
+pub const MAX_BATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+fn parse_batch_interval(s: &str) -> Result<Duration, String> {
+    let interval = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if interval > MAX_BATCH_INTERVAL {
+        return Err(format!(
+            "{s} is longer than the {}ms allowed",
+            MAX_BATCH_INTERVAL.as_millis()
+        ));
+    }
+    Ok(interval)
 }

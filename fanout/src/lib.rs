@@ -52,6 +52,7 @@ pub async fn serve<L: EventLog>(
         log,
         state.shared.clone(),
         state.metrics.clone(),
+        state.config.batch_interval,
         tail_cancel.clone(),
     ));
     server::serve_http(listener, router(state), cancel.clone()).await;

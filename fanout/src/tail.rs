@@ -8,6 +8,11 @@
 //!   backwards — triggers a resync from the snapshot, which bumps the generation so every session
 //!   sends `reset` + snapshot;
 //! - log errors never end the task: it backs off and retries while sockets stay open.
+//!
+//! With a batch interval (`--batch-interval`), the tail publishes at most once per interval while
+//! events keep coming: what arrives meanwhile goes to every client as one batch, so one frame and
+//! one write per client instead of one per read. The first event after a quiet interval goes out
+//! at once, and a full read (the tail is behind) is never held back.
 
 use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
@@ -15,6 +20,7 @@ use kubecast_shared::StoredEvent;
 use kubecast_shared::log::{EventLog, LogError};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Events fetched per read.
@@ -24,14 +30,18 @@ const BLOCK: Duration = Duration::from_secs(1);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// Follows `log` into `shared` until `cancel` fires.
+/// Follows `log` into `shared` until `cancel` fires, publishing at most once per
+/// `batch_interval` while events keep coming (zero: every read at once).
 pub async fn run<L: EventLog>(
     log: L,
     shared: Arc<Shared>,
     metrics: FanoutMetrics,
+    batch_interval: Duration,
     cancel: CancellationToken,
 ) {
-    let mut tail = Tail::new(log, shared).with_metrics(metrics);
+    let mut tail = Tail::new(log, shared)
+        .with_metrics(metrics)
+        .with_batch_interval(batch_interval);
     loop {
         tokio::select! {
             biased;
@@ -49,6 +59,9 @@ pub struct Tail<L> {
     need_resync: bool,
     backoff: Duration,
     metrics: Option<FanoutMetrics>,
+    batch_interval: Duration,
+    /// No read before this instant (set after a publish that did not fill a read).
+    next_read: Option<Instant>,
 }
 
 impl<L: EventLog> Tail<L> {
@@ -59,7 +72,15 @@ impl<L: EventLog> Tail<L> {
             need_resync: true,
             backoff: BACKOFF_MIN,
             metrics: None,
+            batch_interval: Duration::ZERO,
+            next_read: None,
         }
+    }
+
+    /// Publishes at most once per `interval` while events keep coming.
+    pub fn with_batch_interval(mut self, interval: Duration) -> Self {
+        self.batch_interval = interval;
+        self
     }
 
     /// Reports the reader's lag into `metrics`.
@@ -108,6 +129,9 @@ impl<L: EventLog> Tail<L> {
                 }
             }
         };
+        if let Some(at) = self.next_read.take() {
+            tokio::time::sleep_until(at).await;
+        }
         let events = self.log.wait_after(head, BATCH, BLOCK).await?;
         if events.is_empty() {
             self.report_lag(0, None);
@@ -130,6 +154,9 @@ impl<L: EventLog> Tail<L> {
         let newest_ts = events.last().map(|e| e.head.ts);
         let full = events.len() == BATCH;
         self.shared.apply(events);
+        if !full && !self.batch_interval.is_zero() {
+            self.next_read = Some(Instant::now() + self.batch_interval);
+        }
         // A full read may leave more behind: ask the log how far (only then, it costs a call).
         let behind = match full {
             true => self
@@ -169,8 +196,66 @@ fn contiguous_prefix(events: &[StoredEvent], epoch: &kubecast_shared::Epoch, hea
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::stored;
+    use crate::config::FanoutConfig;
+    use crate::state::Live;
+    use crate::testkit::{Fixture, stored, test_config};
     use kubecast_shared::{Epoch, Op};
+    use tokio::sync::broadcast;
+
+    /// The seqs of the next published batch.
+    async fn next_batch(rx: &mut broadcast::Receiver<Live>) -> Vec<u64> {
+        let live = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a batch in time")
+            .expect("channel open");
+        match live {
+            Live::Events(batch) => batch.events.iter().map(|e| e.seq().0).collect(),
+            Live::Resync { .. } => panic!("unexpected resync"),
+        }
+    }
+
+    #[tokio::test]
+    async fn with_a_batch_interval_a_steady_stream_is_published_once_per_interval() {
+        let interval = Duration::from_secs(1);
+        let config = FanoutConfig {
+            batch_interval: interval,
+            ..test_config()
+        };
+        let mut fx = Fixture::start(1000, config).await;
+        let mut rx = fx.app.shared.subscribe();
+        let pod = [("ns", "Pod", "p", Op::Updated)];
+        let started = Instant::now();
+        fx.append_unapplied(&pod, 0).await;
+        assert_eq!(next_batch(&mut rx).await, [1], "the first event goes alone");
+        // Three more, each long enough after the other for the tail to have read it alone.
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            fx.append_unapplied(&pod, 0).await;
+        }
+        assert_eq!(
+            next_batch(&mut rx).await,
+            [2, 3, 4],
+            "held until the interval"
+        );
+        assert!(started.elapsed() >= interval, "not before the interval");
+        // After a quiet interval, the next event is not held back.
+        tokio::time::sleep(interval).await;
+        let quiet = Instant::now();
+        fx.append_unapplied(&pod, 0).await;
+        assert_eq!(next_batch(&mut rx).await, [5]);
+        assert!(quiet.elapsed() < interval, "published at once after quiet");
+    }
+
+    #[tokio::test]
+    async fn without_a_batch_interval_every_read_is_published_at_once() {
+        let mut fx = Fixture::start(1000, test_config()).await;
+        let mut rx = fx.app.shared.subscribe();
+        let pod = [("ns", "Pod", "p", Op::Updated)];
+        for seq in 1..=3 {
+            fx.append(&pod).await;
+            assert_eq!(next_batch(&mut rx).await, [seq]);
+        }
+    }
 
     #[test]
     fn only_the_contiguous_prefix_of_our_epoch_is_usable() {

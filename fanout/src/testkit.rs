@@ -75,6 +75,7 @@ impl Fixture {
             log.clone(),
             app.shared.clone(),
             app.metrics.clone(),
+            app.config.batch_interval,
             cancel.child_token(),
         ));
         let fx = Self {
@@ -99,6 +100,12 @@ impl Fixture {
 
     /// [`append`](Self::append) with `pad` bytes of filler in every event's object.
     pub async fn append_padded(&mut self, items: &[(&str, &str, &str, Op)], pad: usize) {
+        self.append_unapplied(items, pad).await;
+        self.wait_head(self.head).await;
+    }
+
+    /// Appends to the log without waiting for the tail to apply it.
+    pub async fn append_unapplied(&mut self, items: &[(&str, &str, &str, Op)], pad: usize) {
         let entries: Vec<AppendEntry> = items
             .iter()
             .enumerate()
@@ -118,7 +125,6 @@ impl Fixture {
             entries,
         };
         self.head = self.log.append(&batch).await.expect("append").0;
-        self.wait_head(self.head).await;
     }
 
     /// Appends `n` pod updates in namespace `ns`.

@@ -61,3 +61,17 @@ fn a_zero_worker_thread_count_is_refused_at_parse_time() {
     let stderr = refused(&["--worker-threads", "0"]);
     assert!(stderr.contains("--worker-threads"), "{stderr}");
 }
+
+#[test]
+fn a_batch_interval_over_a_second_or_malformed_is_refused_at_parse_time() {
+    let stderr = refused(&["--batch-interval", "2s"]);
+    assert!(
+        stderr.contains("longer than the 1000ms allowed"),
+        "{stderr}"
+    );
+    let stderr = refused(&["--batch-interval", "soon"]);
+    assert!(stderr.contains("--batch-interval"), "{stderr}");
+    // A valid one gets as far as the missing Redis.
+    let stderr = refused(&["--batch-interval", "50ms"]);
+    assert!(stderr.contains("REDIS_URL"), "{stderr}");
+}

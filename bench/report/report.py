@@ -25,7 +25,9 @@ def pyplot():
 
     return plt
 
-SYSTEMS = {"kubecast": ("Kubecast", "#2563eb"), "socketio": ("Socket.IO + redis-streams-adapter", "#f97316")}
+SYSTEMS = {"kubecast": ("Kubecast", "#2563eb"), "kubecast-batched": ("Kubecast, batched", "#16a34a"),
+           "socketio": ("Socket.IO + redis-streams-adapter", "#f97316")}
+KUBECASTS = ("kubecast", "kubecast-batched")
 
 
 def rows(report: dict, scenario: str, system: str) -> list[dict]:
@@ -48,10 +50,11 @@ def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: 
 
 
 def paired(report: dict, scenario: str, key, value) -> tuple[list[str], dict[str, list[float]]]:
-    """Runs both systems completed, by scenario key: labels and each system's values."""
+    """Runs every system of the scenario completed, by scenario key: labels and each system's values."""
     by_system = {s: {key(r): value(r) for r in rows(report, scenario, s) if r["connected"]} for s in SYSTEMS}
-    keys = sorted(set.intersection(*(set(v) for v in by_system.values())))
-    return [k[1] for k in keys], {s: [by_system[s][k] for k in keys] for s in SYSTEMS}
+    by_system = {s: v for s, v in by_system.items() if v}
+    keys = sorted(set.intersection(*(set(v) for v in by_system.values()))) if by_system else []
+    return [k[1] for k in keys], {s: [by_system[s][k] for k in keys] for s in by_system}
 
 
 def plot_memory(report: dict, out: Path) -> Path:
@@ -115,9 +118,16 @@ def comparison_table(report: dict) -> list[str]:
     for c in report.get("comparison", []):
         target = c.get("target")
         met = "" if target is None else ("✔" if c["ratio"] >= target else "✘")
-        lines.append(f"| {c['scenario']} | {c['figure']} | {fmt(c['kubecast'])} | {fmt(c['socketio'])} | "
+        scenario = c["scenario"] + (f" ({batched_label(report)})" if c.get("system") == "kubecast-batched" else "")
+        lines.append(f"| {scenario} | {c['figure']} | {fmt(c['kubecast'])} | {fmt(c['socketio'])} | "
                      f"**{c['ratio']:.1f}×** ({c['ratio_is']}) | {'' if target is None else f'{target:g}×'} | {met} |")
     return lines
+
+
+def batched_label(report: dict) -> str:
+    """How the batched Kubecast was configured, e.g. `--batch-interval 100ms`."""
+    interval = report.get("batch_interval_ms")
+    return "Kubecast, batched" if interval is None else f"Kubecast, --batch-interval {interval}ms"
 
 
 def integrity_table(report: dict) -> list[str]:
@@ -126,7 +136,9 @@ def integrity_table(report: dict) -> list[str]:
     for r in report.get("deliver", []):
         q = r.get("latency_us") or {}
         lat = " / ".join(f"{q.get(k, 0) / 1000:.1f}" for k in ("p50", "p99", "p999"))
-        lines.append(f"| {SYSTEMS.get(r.get('system', 'kubecast'), (r.get('system'),))[0]} | {r['clients']}×{r['rate']}/s | "
+        system = r.get("system", "kubecast")
+        name = batched_label(report) if system == "kubecast-batched" else SYSTEMS.get(system, (system,))[0]
+        lines.append(f"| {name} | {r['clients']}×{r['rate']}/s | "
                      f"{r['connected']} | {r['deliveries']:,} | {r['expected_deliveries']:,} | {r['gaps']} | "
                      f"{r['duplicates']} | {r['out_of_order']} | {lat} |")
     return lines
@@ -135,7 +147,7 @@ def integrity_table(report: dict) -> list[str]:
 def integrity_problems(report: dict) -> list[str]:
     """What breaks the promise: incomplete runs, and any loss, duplicate or reordering in Kubecast."""
     problems = [f"{name}: {why}" for name, why in report.get("failed", [])]
-    for r in rows(report, "deliver", "kubecast"):
+    for r in (r for s in KUBECASTS for r in rows(report, "deliver", s)):
         bad = {k: r[k] for k in ("gaps", "duplicates", "out_of_order", "missing") if r.get(k)}
         if bad or not r["connected"]:
             problems.append(f"Kubecast {r['clients']}x{r['rate']}: connected {r['connected']}, {bad}")

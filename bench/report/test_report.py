@@ -32,6 +32,10 @@ class IntegrityTest(unittest.TestCase):
         problems = integrity_problems({"deliver": [], "failed": [["deliver 10x5", "server died"]]})
         self.assertEqual(problems, ["deliver 10x5: server died"])
 
+    def test_a_loss_in_the_batched_kubecast_fails_too(self):
+        problems = integrity_problems({"deliver": [deliver("kubecast-batched", gaps=2)]})
+        self.assertEqual(len(problems), 1)
+
     def test_the_peer_is_reported_not_judged(self):
         self.assertEqual(integrity_problems({"deliver": [deliver("socketio", gaps=3)]}), [])
 

@@ -17,6 +17,8 @@ pub const BYTES_PER_CONNECTION_TARGET: f64 = 3.0;
 pub struct Comparison {
     /// `idle 10000` or `deliver 1000x100`.
     pub scenario: String,
+    /// Which Kubecast: plain, or batched.
+    pub system: System,
     pub figure: &'static str,
     pub kubecast: f64,
     pub socketio: f64,
@@ -44,11 +46,7 @@ pub fn compare(report: &Report) -> Vec<Comparison> {
             out.push(idle(k, s));
         }
     }
-    for k in report
-        .deliver
-        .iter()
-        .filter(|r| r.system == System::Kubecast)
-    {
+    for k in report.deliver.iter().filter(|r| r.system.is_kubecast()) {
         let same = |s: &&DeliverRow| {
             s.system == System::SocketIo && s.clients == k.clients && s.rate == k.rate
         };
@@ -62,6 +60,7 @@ pub fn compare(report: &Report) -> Vec<Comparison> {
 fn idle(k: &IdleRow, s: &IdleRow) -> Comparison {
     Comparison {
         scenario: format!("idle {}", k.clients),
+        system: k.system,
         figure: "bytes / connection",
         kubecast: k.bytes_per_connection,
         socketio: s.bytes_per_connection,
@@ -75,6 +74,7 @@ fn deliver(k: &DeliverRow, s: &DeliverRow) -> [Comparison; 4] {
     let scenario = format!("deliver {}x{}", k.clients, k.rate);
     let row = |figure, kubecast: f64, socketio: f64, higher_is_better: bool, target| Comparison {
         scenario: scenario.clone(),
+        system: k.system,
         figure,
         kubecast,
         socketio,
@@ -178,5 +178,27 @@ mod tests {
         );
         assert_eq!(cpu.met(), Some(false));
         assert!(rows[2].target.is_none() && rows[2].ratio.is_nan());
+    }
+
+    #[test]
+    fn the_batched_kubecast_is_compared_with_socketio_on_its_own_rows() {
+        let report = Report {
+            deliver: vec![
+                deliver_row(System::Kubecast, 1000, 1e6, 5.0),
+                deliver_row(System::KubecastBatched, 1000, 1e6, 1.0),
+                deliver_row(System::SocketIo, 1000, 1e6, 10.0),
+            ],
+            ..Report::default()
+        };
+        let rows = compare(&report);
+        let cpu: Vec<_> = rows
+            .iter()
+            .filter(|c| c.figure == "deliveries / CPU-second")
+            .map(|c| (c.system, c.ratio))
+            .collect();
+        assert_eq!(
+            cpu,
+            [(System::Kubecast, 2.0), (System::KubecastBatched, 10.0)]
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use super::scenarios::FreshLog;
 use super::{Bench, Quantiles};
-use crate::fanout_bench::procs::ServerProc;
+use crate::fanout_bench::procs::{FanoutOptions, ServerProc};
 use crate::http1::Http1;
 use crate::publisher;
 use crate::verify::latency_histogram;
@@ -37,8 +37,12 @@ pub struct EventsRow {
 pub async fn events(b: &Bench) -> anyhow::Result<Vec<EventsRow>> {
     let ring = b.args.ring_capacity.max(1);
     let log = FreshLog::create(&b.redis_url).await?;
+    let options = FanoutOptions {
+        ring_capacity: Some(ring),
+        ..FanoutOptions::default()
+    };
     let fanout =
-        ServerProc::start_fanout(&b.fanout_bin, &b.redis_url, &log.cluster, Some(ring)).await?;
+        ServerProc::start_fanout(&b.fanout_bin, &b.redis_url, &log.cluster, &options).await?;
     let prefill = b.args.events_prefill.max(ring as u64 * 2 + 1000);
     let head = publisher::fill(&log.writer, &log.epoch, 0, prefill, 100, b.args.pad).await?;
     let deadline = Instant::now() + Duration::from_secs(30);

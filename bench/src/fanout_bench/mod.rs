@@ -50,10 +50,20 @@ fn deliver_spec(s: &str) -> Result<DeliverSpec, String> {
     })
 }
 
+/// A batch interval between 1 ms and the fanout's maximum (1 s).
+fn batch_interval(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e}"))?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(1) {
+        return Err(format!("{s:?}: between 1ms and 1s"));
+    }
+    Ok(d)
+}
+
 /// Fanout benchmark options.
 #[derive(clap::Args, Debug)]
 pub struct FanoutBenchArgs {
-    /// Systems to measure; each S-idle and S-deliver run is done for each, in this order.
+    /// Systems to measure; each S-idle and S-deliver run is done for each, in this order
+    /// (`kubecast-batched`: S-deliver only, its idle connections are Kubecast's).
     #[arg(
         long,
         value_enum,
@@ -75,6 +85,10 @@ pub struct FanoutBenchArgs {
     /// S-deliver: `<clients>x<events/s>` runs.
     #[arg(long, value_delimiter = ',', value_parser = deliver_spec, default_value = "1000x100,10000x20")]
     pub deliver: Vec<DeliverSpec>,
+    /// The `kubecast-batched` system's `--batch-interval`: live events go out at most once per
+    /// interval (more events per frame and per write, up to this much more latency).
+    #[arg(long, default_value = "100ms", value_parser = batch_interval)]
+    pub batch_interval: Duration,
     /// S-deliver: how long each run publishes.
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     pub deliver_duration: Duration,
@@ -189,6 +203,8 @@ pub struct Report {
     pub comparison: Vec<compare::Comparison>,
     /// `node --version` of the Socket.IO peer.
     pub node_version: Option<String>,
+    /// The `kubecast-batched` system's `--batch-interval`, when it ran.
+    pub batch_interval_ms: Option<u64>,
     /// Scenarios that could not complete, with the reason.
     pub failed: Vec<(String, String)>,
 }
@@ -229,6 +245,11 @@ async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
     };
     let mut report = Report {
         node_version: b.peer.as_ref().map(|p| p.node_version.clone()),
+        batch_interval_ms: b
+            .args
+            .systems
+            .contains(&System::KubecastBatched)
+            .then(|| b.args.batch_interval.as_millis() as u64),
         ..Report::default()
     };
     for scenario in b.args.scenarios.clone() {
@@ -250,7 +271,7 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
     match scenario {
         Scenario::Idle => {
             for &n in &b.args.idle {
-                for &system in systems {
+                for &system in systems.iter().filter(|s| **s != System::KubecastBatched) {
                     let name = format!("{} idle {n}", system.label());
                     eprintln!("S-idle: {name} connections …");
                     match scenarios::idle(b, system, n).await {
@@ -272,7 +293,7 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
                 }
             }
         }
-        Scenario::Events if !systems.contains(&System::Kubecast) => {}
+        Scenario::Events if !systems.iter().any(|s| s.is_kubecast()) => {}
         Scenario::Events => {
             eprintln!(
                 "S-events: ring and Redis cursors (Kubecast only: Socket.IO has no /events) …"
@@ -281,6 +302,30 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
                 Ok(rows) => report.events.extend(rows),
                 Err(e) => report.failed.push(("events".into(), format!("{e:#}"))),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_interval_outside_1ms_to_1s_or_malformed_is_refused() {
+        assert_eq!(batch_interval("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(batch_interval("1s"), Ok(Duration::from_secs(1)));
+        for bad in ["0s", "2s", "soon"] {
+            let err = batch_interval(bad).expect_err(bad);
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_deliver_spec_needs_clients_x_rate() {
+        let spec = deliver_spec("1000x100").expect("valid");
+        assert_eq!((spec.clients, spec.rate), (1000, 100));
+        for bad in ["1000", "x100", "1000xfast"] {
+            assert!(deliver_spec(bad).is_err(), "{bad}");
         }
     }
 }

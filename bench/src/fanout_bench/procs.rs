@@ -28,6 +28,13 @@ pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A running server under test: `kubecast-fanout` or the Socket.IO peer.
+/// What a benchmark sets on a `kubecast-fanout` process.
+#[derive(Debug, Default)]
+pub struct FanoutOptions {
+    pub ring_capacity: Option<usize>,
+    pub batch_interval: Duration,
+}
+
 pub struct ServerProc {
     child: Child,
     pid: String,
@@ -46,7 +53,7 @@ impl ServerProc {
         bin: &Path,
         redis_url: &str,
         cluster: &str,
-        ring_capacity: Option<usize>,
+        options: &FanoutOptions,
     ) -> anyhow::Result<Self> {
         let addr = format!("127.0.0.1:{}", kubecast_shared::testing::free_port());
         let mut cmd = Command::new(bin);
@@ -59,10 +66,15 @@ impl ServerProc {
             cluster,
         ])
         .args(["--server-name", "bench", "--log", "warn"])
+        // Set, so a KUBECAST_BATCH_INTERVAL in the bench's environment cannot leak in.
+        .arg(format!(
+            "--batch-interval={}ms",
+            options.batch_interval.as_millis()
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true);
-        if let Some(ring) = ring_capacity {
+        if let Some(ring) = options.ring_capacity {
             cmd.args(["--ring-capacity", &ring.to_string()]);
         }
         let mut child = cmd.spawn().with_context(|| {

@@ -6,7 +6,7 @@
 use super::Bench;
 use super::fleet::Dial;
 use super::peer::PublishSpec;
-use super::procs::ServerProc;
+use super::procs::{FanoutOptions, ServerProc};
 use super::scenarios::FreshLog;
 use crate::loadgen::Protocol;
 use crate::{publisher, socketio};
@@ -22,6 +22,11 @@ pub enum System {
     /// The release `kubecast-fanout`.
     #[default]
     Kubecast,
+    /// The release `kubecast-fanout` with `--batch-interval` (the bench's `--batch-interval`):
+    /// live events published at most once per interval. S-deliver only.
+    #[value(name = "kubecast-batched")]
+    #[serde(rename = "kubecast-batched")]
+    KubecastBatched,
     /// Node + socket.io + @socket.io/redis-streams-adapter (`bench/socketio`).
     #[value(name = "socketio")]
     SocketIo,
@@ -31,14 +36,28 @@ impl System {
     pub fn label(self) -> &'static str {
         match self {
             Self::Kubecast => "Kubecast",
+            Self::KubecastBatched => "Kubecast batched",
             Self::SocketIo => "Socket.IO",
         }
     }
 
+    /// A `kubecast-fanout` process (with or without batching).
+    pub fn is_kubecast(self) -> bool {
+        matches!(self, Self::Kubecast | Self::KubecastBatched)
+    }
+
     fn protocol(self) -> Protocol {
+        match self.is_kubecast() {
+            true => Protocol::Kubecast,
+            false => Protocol::SocketIo,
+        }
+    }
+
+    /// The fanout's `--batch-interval` for this system.
+    fn batch_interval(self, b: &Bench) -> Duration {
         match self {
-            Self::Kubecast => Protocol::Kubecast,
-            Self::SocketIo => Protocol::SocketIo,
+            Self::KubecastBatched => b.args.batch_interval,
+            _ => Duration::ZERO,
         }
     }
 }
@@ -61,10 +80,14 @@ impl Target {
     /// A fresh log or stream and a fresh server process on it.
     pub async fn start(b: &Bench, system: System) -> anyhow::Result<Self> {
         let (server, feed) = match system {
-            System::Kubecast => {
+            System::Kubecast | System::KubecastBatched => {
                 let log = FreshLog::create(&b.redis_url).await?;
+                let fanout = FanoutOptions {
+                    ring_capacity: None,
+                    batch_interval: system.batch_interval(b),
+                };
                 let server =
-                    ServerProc::start_fanout(&b.fanout_bin, &b.redis_url, &log.cluster, None)
+                    ServerProc::start_fanout(&b.fanout_bin, &b.redis_url, &log.cluster, &fanout)
                         .await?;
                 (server, Feed::Kubecast(log))
             }
@@ -79,9 +102,9 @@ impl Target {
                 (server, Feed::SocketIo { stream, epoch })
             }
         };
-        let url = match system {
-            System::Kubecast => format!("ws://{}/ws", server.addr),
-            System::SocketIo => format!("ws://{}{}", server.addr, socketio::WEBSOCKET_PATH),
+        let url = match system.is_kubecast() {
+            true => format!("ws://{}/ws", server.addr),
+            false => format!("ws://{}{}", server.addr, socketio::WEBSOCKET_PATH),
         };
         Ok(Self {
             system,

@@ -1,6 +1,7 @@
 //! Markdown tables of a fanout benchmark run.
 
 use super::compare::Comparison;
+use super::system::System;
 use super::{Bench, Quantiles, Report};
 use std::collections::BTreeMap;
 
@@ -187,9 +188,13 @@ fn print_comparison(rows: &[Comparison]) {
             (Some(t), _) => format!("≥ {t}×: **not met**"),
             (None, _) => "–".into(),
         };
+        let scenario = match c.system {
+            System::KubecastBatched => format!("{} (batched)", c.scenario),
+            _ => c.scenario.clone(),
+        };
         println!(
             "| {} | {} | {} | {} | {:.2}× ({}) | {} |",
-            c.scenario,
+            scenario,
             c.figure,
             figure(c.kubecast),
             figure(c.socketio),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kubecast against Socket.IO (+ @socket.io/redis-streams-adapter) in one run on this machine:
-# builds what it needs, runs `kubecast-bench fanout --systems kubecast,socketio` (S1 idle
+# builds what it needs, runs `kubecast-bench fanout --systems kubecast,kubecast-batched,socketio` (S1 idle
 # connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events for Kubecast alone),
 # draws the plots and writes the side-by-side section of BENCHMARKS.md.
 #
@@ -39,7 +39,7 @@ log "unit tests of the report's integrity check"
 "$venv/bin/python" -m unittest discover -s bench/report
 
 log "running both systems ($size)"
-"target/$profile/kubecast-bench" fanout --systems kubecast,socketio --scenarios idle,deliver,events \
+"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"
 
 plots="$out/plots-$size"

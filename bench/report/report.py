@@ -44,9 +44,10 @@ def grouped_bars(ax, labels: list[str], series: dict[str, list[float]], ylabel: 
         ax.bar_label(bars, labels=[fmt(v) for v in values], fontsize=7, padding=2)
     ax.set_xticks(range(len(labels)), labels)
     ax.set(ylabel=ylabel, title=title)
-    ax.set_ylim(bottom=0)
+    top = max((v for values in series.values() for v in values), default=0)
+    ax.set_ylim(0, top * 1.35 or 1)  # room for the legend above the bars
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
 
 
 def paired(report: dict, scenario: str, key, value) -> tuple[list[str], dict[str, list[float]]]:

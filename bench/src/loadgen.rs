@@ -11,10 +11,10 @@
 //! socket, a small read buffer and a [`Cursor`]; counters and the latency histogram are shared.
 
 mod client;
-mod hybrid;
-mod poll;
+pub mod hybrid;
+pub mod poll;
 mod session;
-mod slow;
+pub mod slow;
 
 #[cfg(test)]
 mod args_tests;

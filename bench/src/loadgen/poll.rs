@@ -88,14 +88,14 @@ pub struct Poller {
 
 impl Poller {
     /// Starts polling for client `i`; the first poll waits for the snapshot.
-    pub fn start(state: &Rc<GenState>, src: IpAddr, target: SocketAddr, i: usize) -> Self {
+    pub(super) fn start(state: &Rc<GenState>, src: IpAddr, target: SocketAddr, i: usize) -> Self {
         let merge = Rc::new(RefCell::new(Merge::default()));
         let task = tokio::task::spawn_local(poll(state.clone(), merge.clone(), src, target, i));
         Self { merge, task }
     }
 
     /// Takes a text frame of the client's socket into its merged view.
-    pub fn on_socket_text(&self, text: &str, state: &GenState) {
+    pub(super) fn on_socket_text(&self, text: &str, state: &GenState) {
         let counts = &mut state.poll.borrow_mut().merge;
         self.merge.borrow_mut().on_socket_text(text, counts);
     }

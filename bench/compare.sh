@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Kubecast against Socket.IO (+ @socket.io/redis-streams-adapter) in one run on this machine:
 # builds what it needs, runs `kubecast-bench fanout --systems kubecast,kubecast-batched,socketio` (S1 idle
-# connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events for Kubecast alone),
-# draws the plots and writes the side-by-side section of BENCHMARKS.md.
+# connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events for Kubecast alone;
+# S6 1% slow readers; hybrid clients polling /events, Kubecast alone), draws the plots and writes
+# the side-by-side section of BENCHMARKS.md.
 #
-#   bench/compare.sh [smoke|ci|full]
+#   bench/compare.sh [smoke|ci|full|soak]
 #     smoke  seconds, debug build, nothing written but target/bench/ (CI runs it: both systems
 #            must complete and Kubecast must have no gap, duplicate or reordering)
 #     ci     the default: about 10-15 minutes; updates BENCHMARKS.md and bench/results/*.png
 #     full   longer windows and 19k clients delivering
+#     soak   S7, Kubecast alone, on demand (not in CI): SOAK (10000x10) for SOAK_DURATION (30m),
+#            RSS and fds sampled every SOAK_SAMPLE (10s); writes its own BENCHMARKS.md section
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-ci}"
 case "$size" in
-  smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s) ;;
-  ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s) ;;
-  full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s) ;;
-  *) echo "compare.sh: size is smoke, ci or full (got $size)" >&2; exit 2 ;;
+  smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s
+    --slow-deliver 200x20 --hybrid 100x20) ;;
+  ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s
+    --slow-deliver 1000x100 --hybrid 1000x20) ;;
+  full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s
+    --slow-deliver 1000x100,10000x20 --hybrid 1000x20,10000x10) ;;
+  soak) profile=release; args=(--soak "${SOAK:-10000x10}" --soak-duration "${SOAK_DURATION:-30m}"
+    --soak-sample "${SOAK_SAMPLE:-10s}") ;;
+  *) echo "compare.sh: size is smoke, ci, full or soak (got $size)" >&2; exit 2 ;;
 esac
 log() { printf '\n==> %s\n' "$*" >&2; }
 out=target/bench
@@ -38,8 +46,41 @@ fi
 log "unit tests of the report's integrity check"
 "$venv/bin/python" -m unittest discover -s bench/report
 
+# Replaces the section between <!-- NAME:start --> and <!-- NAME:end --> of BENCHMARKS.md
+# (appends it when missing) with the file given.
+write_section() {
+  "$venv/bin/python" - "$1" "$2" <<'PY'
+import sys
+from pathlib import Path
+section, name = Path(sys.argv[1]).read_text(), sys.argv[2]
+bench = Path("BENCHMARKS.md")
+text = bench.read_text()
+start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+block = f"{start}\n{section}{end}"
+if start in text and end in text:
+    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block + "\n"
+bench.write_text(text)
+print(f"{name}: BENCHMARKS.md updated", file=sys.stderr)
+PY
+}
+machine_line="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+
+if [ "$size" = soak ]; then
+  log "S7 soak, Kubecast alone: ${args[*]}"
+  target/release/kubecast-bench fanout --systems kubecast --scenarios soak "${args[@]}" \
+    --json "$out/soak.json" | tee "$out/soak-tables.md"
+  "$venv/bin/python" bench/report/report.py "$out/soak.json" --soak --plots bench/results \
+    --markdown "$out/soak.md" --machine "date=$(date -u +%Y-%m-%d)" --machine "machine=$machine_line" \
+    --machine "versions=$(rustc --version | cut -d' ' -f1-2), kubecast $(git rev-parse --short HEAD), $(redis-server --version | cut -d' ' -f1-3)" \
+    --machine "size=${args[*]}" --check
+  write_section "$out/soak.md" soak
+  exit 0
+fi
+
 log "running both systems ($size)"
-"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events \
+"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events,slow,hybrid \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"
 
 plots="$out/plots-$size"
@@ -49,25 +90,9 @@ adapter_version="$(node -p "require('./bench/socketio/node_modules/@socket.io/re
 log "plots and the BENCHMARKS.md section"
 "$venv/bin/python" bench/report/report.py "$out/$size.json" --plots "$plots" --markdown "$out/$size-compare.md" \
   --machine "date=$(date -u +%Y-%m-%d)" \
-  --machine "machine=$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)" \
+  --machine "machine=$machine_line" \
   --machine "versions=$(rustc --version | cut -d' ' -f1-2), kubecast $(git rev-parse --short HEAD), node $(node --version), socket.io $sio_version, @socket.io/redis-streams-adapter $adapter_version, $(redis-server --version | cut -d' ' -f1-3)" \
   --machine "size=$size ($profile build): ${args[*]}" \
   --check
 
-if [ "$size" != smoke ]; then
-  "$venv/bin/python" - "$out/$size-compare.md" <<'PY'
-import sys
-from pathlib import Path
-section = Path(sys.argv[1]).read_text()
-bench = Path("BENCHMARKS.md")
-text = bench.read_text()
-start, end = "<!-- compare:start -->", "<!-- compare:end -->"
-block = f"{start}\n{section}{end}"
-if start in text and end in text:
-    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-bench.write_text(text)
-print("compare: BENCHMARKS.md updated", file=sys.stderr)
-PY
-fi
+[ "$size" = smoke ] || write_section "$out/$size-compare.md" compare

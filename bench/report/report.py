@@ -3,10 +3,13 @@ section of BENCHMARKS.md and three PNG plots (memory per connection, deliveries 
 CPU-second against clients, latency quantiles).
 
     python bench/report/report.py RUN.json --plots DIR --markdown OUT.md [--machine K=V ...] [--check]
+    python bench/report/report.py SOAK.json --soak --plots DIR --markdown OUT.md [--machine K=V ...] [--check]
 
 Every figure comes from RUN.json; nothing here measures anything. Image links in OUT.md are
 relative to the current directory (the repository root, where BENCHMARKS.md is). `--check` fails
-(exit 1) when a run did not complete or any Kubecast client saw a gap, duplicate or reordering.
+(exit 1) when a run did not complete or any Kubecast client saw a gap, duplicate or reordering
+(S-deliver, S6's normal clients, hybrid clients, the soak), or hybrid polls disagreed with the
+socket. With `--soak` the input is a `--scenarios soak` run and the output its own section.
 """
 
 import argparse
@@ -145,24 +148,132 @@ def integrity_table(report: dict) -> list[str]:
     return lines
 
 
+LOSSES = ("gaps", "duplicates", "out_of_order", "missing")
+
+
+def losses(name: str, r: dict) -> list[str]:
+    """A delivery row that lost, repeated or reordered an event, or had no client."""
+    bad = {k: r[k] for k in LOSSES if r.get(k)}
+    return [f"{name}: connected {r['connected']}, {bad}"] if bad or not r["connected"] else []
+
+
 def integrity_problems(report: dict) -> list[str]:
-    """What breaks the promise: incomplete runs, and any loss, duplicate or reordering in Kubecast."""
+    """What breaks the promise: incomplete runs, and any loss, duplicate or reordering in Kubecast
+    (S-deliver, S6's normal clients with and without slow readers, hybrid clients, the soak), and
+    hybrid polls that disagree with the socket or count an event twice."""
     problems = [f"{name}: {why}" for name, why in report.get("failed", [])]
     for r in (r for s in KUBECASTS for r in rows(report, "deliver", s)):
-        bad = {k: r[k] for k in ("gaps", "duplicates", "out_of_order", "missing") if r.get(k)}
-        if bad or not r["connected"]:
-            problems.append(f"Kubecast {r['clients']}x{r['rate']}: connected {r['connected']}, {bad}")
+        problems += losses(f"Kubecast {r['clients']}x{r['rate']}", r)
+    for r in rows(report, "slow", "kubecast"):
+        for run in ("baseline", "with_slow"):
+            problems += losses(f"Kubecast S6 {r['clients']}x{r['rate']} {run}", r[run])
+    for r in report.get("hybrid", []):
+        name = f"Kubecast hybrid {r['clients']}x{r['rate']}"
+        problems += losses(name, r["deliver"])
+        merge = r["poll"]["merge"]
+        if merge.get("disagreements") or r["delivered_once"] > r["expected_once"]:
+            problems.append(f"{name}: {merge.get('disagreements')} disagreements, "
+                            f"delivered once {r['delivered_once']} of {r['expected_once']}")
+    for r in report.get("soak", []):
+        problems += losses(f"Kubecast soak {r['clients']}x{r['rate']}", r)
+        if not r.get("fanout_alive", True):
+            problems.append(f"Kubecast soak {r['clients']}x{r['rate']}: the fanout died")
     return problems
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.2f}"
+
+
+def quantiles(q: dict, keys=("p50", "p99", "p999")) -> str:
+    return " / ".join(ms(q.get(k, 0)) for k in keys)
+
+
+def closes(m: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(m.items())) or "–"
+
+
+def slow_table(report: dict) -> list[str]:
+    """S6: the normal clients' latency without and with slow readers, and the slow readers' fate."""
+    if not report.get("slow"):
+        return []
+    first = report["slow"][0]
+    lines = [f"S6: {first['slow_share'] * 100:g}% of the clients read at {first['slow_read_rate']} B/s "
+             "(small receive buffer); the others' figures:", "",
+             "| system | clients × events/s | normal p50 / p99 / p99.9 ms, without | with slow readers | "
+             "p99 change (ms) | normal gaps / dups (without, with) | slow readers' closes | server RSS at the end, MiB (without → with) |",
+             "|---|---|---|---|---:|---|---|---|"]
+    for r in report["slow"]:
+        b, w = r["baseline"], r["with_slow"]
+        lines.append(f"| {SYSTEMS.get(r['system'], (r['system'],))[0]} | {r['clients']}×{r['rate']}/s | "
+                     f"{quantiles(b['latency_us'])} | {quantiles(w['latency_us'])} | {r['p99_change_us'] / 1000:+.2f} | "
+                     f"{b['gaps']} / {b['duplicates']}, {w['gaps']} / {w['duplicates']} | "
+                     f"{closes(r['slow']['closes'])} (of {r['slow']['connected']}; {r['slow'].get('short_of_head', 0)} open and behind at the end) | "
+                     f"{b['fanout_rss_end_bytes'] / 2**20:.1f} → {w['fanout_rss_end_bytes'] / 2**20:.1f} |")
+    return lines + [""]
+
+
+def hybrid_table(report: dict) -> list[str]:
+    """Hybrid clients: every polled event agrees with the socket and counts once."""
+    if not report.get("hybrid"):
+        return []
+    lines = ["Hybrid clients (Kubecast): WebSocket plus `GET /events?since=` polls:", "",
+             "| clients × events/s | poll every | delivered once (expected) | first via poll | poll requests | "
+             "poll p50 / p99 / max ms | disagreements | socket gaps / dups |",
+             "|---|---:|---:|---:|---:|---|---:|---|"]
+    for r in report["hybrid"]:
+        p, d = r["poll"], r["deliver"]
+        lines.append(f"| {r['clients']}×{r['rate']}/s | {r['poll_interval_ms']} ms | {r['delivered_once']:,} "
+                     f"({r['expected_once']:,}) | {p['merge']['via_poll']} | {p['requests']:,} | "
+                     f"{quantiles(p['latency_us'], ('p50', 'p99', 'max'))} | {p['merge']['disagreements']} | "
+                     f"{d['gaps']} / {d['duplicates']} |")
+    return lines + [""]
 
 
 def markdown(report: dict, plots: list[Path], machine: dict) -> str:
     out = ["## Kubecast vs Socket.IO, same run, same machine (issue 7)", ""]
     out += [f"- **{k}**: {v}" for k, v in machine.items()]
     out += ["", *comparison_table(report), "", "Every delivery checked (seq continuity per client):", "",
-            *integrity_table(report), ""]
+            *integrity_table(report), "", *slow_table(report), *hybrid_table(report)]
     if report.get("failed"):
         out += ["Runs that did not complete:", ""] + [f"- {name}: {why}" for name, why in report["failed"]] + [""]
     out += [f"![{p.stem}]({p})" for p in plots]
+    return "\n".join(out) + "\n"
+
+
+def plot_soak(report: dict, out: Path) -> Path:
+    """The fanout's RSS and open fds over the soak."""
+    fig, rss_ax = pyplot().subplots(figsize=(7, 4))
+    fds_ax = rss_ax.twinx()
+    for r in report.get("soak", []):
+        ts = [s["t_s"] / 60 for s in r["samples"]]
+        rss_ax.plot(ts, [s["rss_bytes"] / 2**20 for s in r["samples"]], color="#2563eb", label="RSS (MiB)")
+        fds_ax.plot(ts, [s["fds"] for s in r["samples"]], color="#f97316", linestyle="--", label="open fds")
+    rss_ax.set(xlabel="minutes", ylabel="fanout RSS (MiB)", title="S7: soak, fanout memory and fds")
+    rss_ax.set_ylim(bottom=0)
+    fds_ax.set_ylim(bottom=0)
+    fds_ax.set_ylabel("open fds")
+    rss_ax.grid(alpha=0.3)
+    fig.legend(fontsize=8, loc="lower right")
+    return save(fig, out / "soak.png")
+
+
+def soak_markdown(report: dict, plots: list[Path], machine: dict) -> str:
+    out = ["## S7: soak (Kubecast, on demand)", ""]
+    out += [f"- **{k}**: {v}" for k, v in machine.items()]
+    out += ["", "| clients × events/s | minutes | RSS start / end / max (MiB) | drift (MiB/hour) | fds start → end | "
+            "fds without clients before → after | deliveries (expected) | gaps / dups | p50 / p99 / p99.9 ms | closes |",
+            "|---|---:|---|---:|---|---|---:|---|---|---|"]
+    for r in report.get("soak", []):
+        mib = [f"{r[k] / 2**20:.1f}" for k in ("rss_start_bytes", "rss_end_bytes", "rss_max_bytes")]
+        out.append(f"| {r['clients']:,}×{r['rate']}/s | {r['duration_s'] / 60:.1f} | {' / '.join(mib)} | "
+                   f"{r['rss_drift_mib_per_hour']:+.2f} | {r['fds_start']} → {r['fds_end']} | "
+                   f"{r['fds_before_clients']} → {r['fds_after_clients']} | {r['deliveries']:,} "
+                   f"({r['expected_deliveries']:,}) | {r['gaps']} / {r['duplicates']} | {quantiles(r['latency_us'])} | "
+                   f"{closes(r['closes'])} |")
+    if report.get("failed"):
+        out += ["", "Runs that did not complete:", ""] + [f"- {name}: {why}" for name, why in report["failed"]]
+    out += [""] + [f"![{p.stem}]({p})" for p in plots]
     return "\n".join(out) + "\n"
 
 
@@ -173,8 +284,11 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, required=True)
     parser.add_argument("--machine", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--check", action="store_true", help="fail on incomplete runs or any Kubecast gap")
+    parser.add_argument("--soak", action="store_true", help="RUN.json is a soak run: write the soak section")
     args = parser.parse_args()
     report = json.loads(args.run.read_text())
+    if args.soak:
+        return write_soak(args, report)
     if not report.get("comparison"):
         print(f"report: {args.run} has no side-by-side figures (did both systems run?)", file=sys.stderr)
         return 1
@@ -183,6 +297,22 @@ def main() -> int:
     machine = dict(kv.split("=", 1) for kv in args.machine)
     args.markdown.write_text(markdown(report, plots, machine))
     print(f"report: wrote {args.markdown} and {len(plots)} plots in {args.plots}")
+    return checked(args, report)
+
+
+def write_soak(args, report: dict) -> int:
+    if not report.get("soak") and not report.get("failed"):
+        print(f"report: {args.run} has no soak figures (--scenarios soak?)", file=sys.stderr)
+        return 1
+    args.plots.mkdir(parents=True, exist_ok=True)
+    plots = [plot_soak(report, args.plots)] if report.get("soak") else []
+    machine = dict(kv.split("=", 1) for kv in args.machine)
+    args.markdown.write_text(soak_markdown(report, plots, machine))
+    print(f"report: wrote {args.markdown}")
+    return checked(args, report)
+
+
+def checked(args, report: dict) -> int:
     problems = integrity_problems(report) if args.check else []
     for problem in problems:
         print(f"report: {problem}", file=sys.stderr)

@@ -1,5 +1,7 @@
 """The integrity check of report.py (`--check`): it must fail on any Kubecast gap, duplicate,
-reordering, missing delivery, unconnected run or incomplete scenario, and pass a clean run.
+reordering, missing delivery, unconnected run or incomplete scenario (S-deliver, S6's normal
+clients, hybrid clients, the soak), on hybrid polls that disagree with the socket or count an event
+twice, and pass a clean run.
 Run: python -m unittest discover bench/report (bench/compare.sh runs it first)."""
 
 import unittest
@@ -38,6 +40,48 @@ class IntegrityTest(unittest.TestCase):
 
     def test_the_peer_is_reported_not_judged(self):
         self.assertEqual(integrity_problems({"deliver": [deliver("socketio", gaps=3)]}), [])
+
+
+def slow(system="kubecast", baseline=None, with_slow=None):
+    return {"system": system, "clients": 10, "rate": 5, "baseline": baseline or deliver(system),
+            "with_slow": with_slow or deliver(system), "slow": {"closes": {"4008": 1}, "connected": 1}}
+
+
+def hybrid(disagreements=0, delivered_once=50, **bad):
+    return {"clients": 10, "rate": 5, "deliver": deliver(**bad), "delivered_once": delivered_once,
+            "expected_once": 50, "poll": {"merge": {"disagreements": disagreements}}}
+
+
+def soak(**bad):
+    row = deliver(**bad)
+    row.setdefault("fanout_alive", True)
+    return row
+
+
+class IssueSevenScenariosTest(unittest.TestCase):
+    def test_clean_s6_hybrid_and_soak_runs_pass(self):
+        report = {"slow": [slow(), slow("socketio")], "hybrid": [hybrid()], "soak": [soak()]}
+        self.assertEqual(integrity_problems(report), [])
+
+    def test_a_normal_clients_loss_in_either_s6_run_fails(self):
+        for run in ("baseline", "with_slow"):
+            for field in ("gaps", "duplicates"):
+                with self.subTest(run=run, field=field):
+                    problems = integrity_problems({"slow": [slow(**{run: deliver(**{field: 2})})]})
+                    self.assertEqual(len(problems), 1)
+                    self.assertIn(run, problems[0])
+
+    def test_s6_peer_rows_are_reported_not_judged(self):
+        self.assertEqual(integrity_problems({"slow": [slow("socketio", with_slow=deliver("socketio", gaps=4))]}), [])
+
+    def test_hybrid_disagreements_double_counts_and_socket_losses_fail(self):
+        for bad in (hybrid(disagreements=1), hybrid(delivered_once=51), hybrid(gaps=1), hybrid(connected=0)):
+            with self.subTest(bad=bad):
+                self.assertEqual(len(integrity_problems({"hybrid": [bad]})), 1)
+
+    def test_a_soak_with_a_gap_or_a_dead_fanout_fails(self):
+        self.assertEqual(len(integrity_problems({"soak": [soak(gaps=1)]})), 1)
+        self.assertEqual(len(integrity_problems({"soak": [soak(fanout_alive=False)]})), 1)
 
 
 if __name__ == "__main__":

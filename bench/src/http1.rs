@@ -3,8 +3,9 @@
 //! `Content-Length`, which is what the fanout sends.
 
 use anyhow::{Context, bail};
+use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 /// One HTTP/1.1 connection.
 pub struct Http1 {
@@ -18,10 +19,26 @@ impl Http1 {
         let stream = TcpStream::connect(addr)
             .await
             .with_context(|| format!("connecting to {addr}"))?;
+        Self::over(stream, addr.to_string())
+    }
+
+    /// A connection to `addr` from the source address `src` (a load generator spreads its
+    /// clients over several).
+    pub async fn connect_from(src: IpAddr, addr: SocketAddr) -> anyhow::Result<Self> {
+        let socket = match addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(src, 0))?;
+        let stream = socket.connect(addr).await?;
+        Self::over(stream, addr.to_string())
+    }
+
+    fn over(stream: TcpStream, host: String) -> anyhow::Result<Self> {
         stream.set_nodelay(true)?;
         Ok(Self {
             stream: BufReader::new(stream),
-            host: addr.to_string(),
+            host,
             line: String::new(),
         })
     }

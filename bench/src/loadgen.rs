@@ -11,7 +11,13 @@
 //! socket, a small read buffer and a [`Cursor`]; counters and the latency histogram are shared.
 
 mod client;
+pub mod hybrid;
+pub mod poll;
 mod session;
+pub mod slow;
+
+#[cfg(test)]
+mod args_tests;
 
 use crate::procstat::{cpu_seconds, rss_bytes};
 use crate::verify::{Counters, Tally};
@@ -32,6 +38,9 @@ pub enum Mode {
     Idle,
     /// Parse every frame and verify seq continuity and latency.
     Receive,
+    /// Kubecast only: `receive`, plus a poll of `GET /events?since=` per client (see `poll.rs`)
+    /// whose pages must agree with the socket's stream.
+    Hybrid,
 }
 
 /// What the server speaks.
@@ -86,6 +95,10 @@ pub struct ClientsArgs {
     /// After `until <seq>` arrives on stdin, stop at the latest this long after.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    #[command(flatten)]
+    pub slow: slow::SlowArgs,
+    #[command(flatten)]
+    pub poll: poll::PollArgs,
 }
 
 /// Latency quantiles in µs, plus the recorded buckets so several processes can be merged.
@@ -143,6 +156,12 @@ pub struct LoadgenResult {
     pub run_seconds: f64,
     pub rss_bytes: u64,
     pub cpu_seconds: f64,
+    /// The slow readers' figures (`--slow-share`); every figure above is of the others.
+    #[serde(default)]
+    pub slow: slow::SlowFigures,
+    /// `--mode hybrid`: the polls' figures.
+    #[serde(default)]
+    pub poll: poll::PollFigures,
 }
 
 /// State shared by the clients of this process.
@@ -156,9 +175,25 @@ struct GenState {
     open: Cell<u64>,
     /// Each client's cursor seq; `u64::MAX` once it has ended (or failed).
     slots: Vec<Cell<u64>>,
+    /// Which clients read slowly, and what they observed (apart from the others).
+    slow_plan: slow::SlowPlan,
+    slow: slow::SlowTally,
+    /// `--mode hybrid`: mean interval between polls, and what the polls saw.
+    poll_interval: Duration,
+    poll: RefCell<poll::PollTally>,
 }
 
 impl GenState {
+    /// Open clients short of `seq`: the normal ones, and the slow ones.
+    fn short_of(&self, seq: u64) -> (u64, u64) {
+        let short = |slow: bool| {
+            let mine = |(i, _): &(usize, &Cell<u64>)| self.slow_plan.is_slow(*i) == slow;
+            let open_short = self.slots.iter().enumerate().filter(mine);
+            open_short.filter(|(_, s)| s.get() < seq).count() as u64
+        };
+        (short(false), short(true))
+    }
+
     fn bump(map: &RefCell<BTreeMap<String, u64>>, key: String) {
         *map.borrow_mut().entry(key).or_default() += 1;
     }
@@ -172,6 +207,7 @@ pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
         args.protocol == Protocol::Kubecast || !args.epoch.is_empty(),
         "--protocol socketio needs --epoch (the publisher's)"
     );
+    check_hybrid(&args)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -181,6 +217,15 @@ pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
     drop(local);
     rt.shutdown_background();
     println!("{}", serde_json::to_string(&result?)?);
+    Ok(())
+}
+
+/// `--mode hybrid` polls Kubecast's `/events`, which Socket.IO has no counterpart of.
+fn check_hybrid(args: &ClientsArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.mode != Mode::Hybrid || args.protocol == Protocol::Kubecast,
+        "--mode hybrid needs --protocol kubecast (Socket.IO has no /events to poll)"
+    );
     Ok(())
 }
 
@@ -197,6 +242,10 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         failed: Cell::new(0),
         open: Cell::new(0),
         slots: (0..args.count).map(|_| Cell::new(0)).collect(),
+        slow_plan: slow::SlowPlan::new(&args.slow, args.count),
+        slow: slow::SlowTally::default(),
+        poll_interval: args.poll.poll_interval,
+        poll: RefCell::default(),
     });
     let stop = CancellationToken::new();
     let until = Rc::new(Cell::new(None::<(u64, tokio::time::Instant)>));
@@ -227,7 +276,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
     }
     let mut connect_seconds = None;
-    let mut short_of_until = 0;
+    let (mut short_of_until, mut slow_short_of_until) = (0, 0);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
@@ -243,7 +292,8 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
             eprintln!("{ready}");
         }
         if let Some((seq, deadline)) = until.get() {
-            short_of_until = state.slots.iter().filter(|s| s.get() < seq).count() as u64;
+            // Slow readers are measured apart and do not hold the generator up.
+            (short_of_until, slow_short_of_until) = state.short_of(seq);
             if short_of_until == 0 || tokio::time::Instant::now() >= deadline {
                 break;
             }
@@ -252,7 +302,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
     let tally = state.tally.borrow();
     Ok(LoadgenResult {
         requested: args.count,
-        connected: state.connected.get(),
+        connected: state.connected.get() - state.slow.connected.get(),
         failed: state.failed.get(),
         failures: state.failures.borrow().clone(),
         closes: state.closes.borrow().clone(),
@@ -264,6 +314,8 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         run_seconds: start.elapsed().as_secs_f64(),
         rss_bytes: rss_bytes(),
         cpu_seconds: cpu_seconds() - cpu0,
+        slow: slow::SlowFigures::of(&state.slow_plan, &state.slow, slow_short_of_until),
+        poll: poll::PollFigures::of(&state.poll.borrow()),
     })
 }
 

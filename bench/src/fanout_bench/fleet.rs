@@ -16,6 +16,22 @@ pub struct Dial<'a> {
     pub epoch: &'a str,
 }
 
+/// What a fleet's clients do: the generators' `--mode`, and further `clients` flags.
+#[derive(Clone, Debug, Default)]
+pub struct Load {
+    pub mode: &'static str,
+    pub extra: Vec<String>,
+}
+
+impl Load {
+    pub fn mode(mode: &'static str) -> Self {
+        Self {
+            mode,
+            extra: Vec::new(),
+        }
+    }
+}
+
 pub struct Fleet {
     procs: Vec<Loadgen>,
     pub drain_timeout: Duration,
@@ -56,7 +72,30 @@ impl Fleet {
         first_ip: u8,
         dial: &Dial<'_>,
         n: usize,
-        mode: &str,
+        mode: &'static str,
+        connect_rate: f64,
+        per_process: usize,
+        drain_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let load = Load::mode(mode);
+        Self::start_load(
+            first_ip,
+            dial,
+            n,
+            &load,
+            connect_rate,
+            per_process,
+            drain_timeout,
+        )
+        .await
+    }
+
+    /// [`start`](Self::start) with further `clients` flags.
+    pub async fn start_load(
+        first_ip: u8,
+        dial: &Dial<'_>,
+        n: usize,
+        load: &Load,
         connect_rate: f64,
         per_process: usize,
         drain_timeout: Duration,
@@ -74,9 +113,10 @@ impl Fleet {
                 dial,
                 count: share,
                 source_ip: IpAddr::V4(Ipv4Addr::new(127, run_subnet(), 0, first_ip + k as u8)),
-                mode,
+                mode: load.mode,
                 connect_rate: rate,
                 drain_timeout,
+                extra: &load.extra,
             };
             procs.push(Loadgen::spawn(k, &spec)?);
         }
@@ -104,10 +144,15 @@ impl Fleet {
 
     /// Stops every generator (or lets `until` finish) and sums the results.
     pub async fn finish(self) -> anyhow::Result<FleetSum> {
+        Ok(self.finish_all().await?.0)
+    }
+
+    /// [`finish`](Self::finish), also returning every generator's result.
+    pub async fn finish_all(self) -> anyhow::Result<(FleetSum, Vec<LoadgenResult>)> {
         let timeout = self.drain_timeout + Duration::from_secs(30);
         let waits = self.procs.into_iter().map(|p| p.finish(timeout));
         let results = futures::future::try_join_all(waits).await?;
-        Ok(sum(&results))
+        Ok((sum(&results), results))
     }
 }
 

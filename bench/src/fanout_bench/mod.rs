@@ -11,11 +11,17 @@
 //! side by side with their ratios, and optionally writes every figure as JSON.
 
 mod compare;
+mod extra_args;
+mod extra_sum;
+mod extra_table;
 mod fleet;
 mod http_events;
+mod hybrid;
 mod peer;
 mod procs;
 mod scenarios;
+mod slow_readers;
+mod soak;
 mod system;
 mod table;
 
@@ -31,6 +37,12 @@ pub enum Scenario {
     Idle,
     Deliver,
     Events,
+    /// S6: S-deliver without and with slow readers (both systems).
+    Slow,
+    /// S-deliver with hybrid clients that also poll `/events` (Kubecast).
+    Hybrid,
+    /// S7: the soak (Kubecast; on demand, minutes to hours).
+    Soak,
 }
 
 /// `<clients>x<events per second>`, e.g. `1000x100`.
@@ -138,6 +150,8 @@ pub struct FanoutBenchArgs {
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub extra: Box<extra_args::ExtraScenarioArgs>,
 }
 
 /// What every scenario needs.
@@ -199,6 +213,9 @@ pub struct Report {
     pub idle: Vec<scenarios::IdleRow>,
     pub deliver: Vec<scenarios::DeliverRow>,
     pub events: Vec<http_events::EventsRow>,
+    pub slow: Vec<slow_readers::SlowRow>,
+    pub hybrid: Vec<hybrid::HybridRow>,
+    pub soak: Vec<soak::SoakRow>,
     /// The systems' figures side by side, with the ratios the targets are about.
     pub comparison: Vec<compare::Comparison>,
     /// `node --version` of the Socket.IO peer.
@@ -212,6 +229,10 @@ pub struct Report {
 /// Runs the selected scenarios; SIGINT/SIGTERM end the run and kill every child process.
 pub async fn main(args: FanoutBenchArgs) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
+    if let Err(why) = args.extra.check(&args.scenarios) {
+        eprintln!("kubecast-bench fanout: {why}");
+        std::process::exit(2);
+    }
     let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
         r = run(args) => r,
@@ -271,7 +292,7 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
     match scenario {
         Scenario::Idle => {
             for &n in &b.args.idle {
-                for &system in systems.iter().filter(|s| **s != System::KubecastBatched) {
+                for &system in systems.iter().filter(|s| !s.deliver_only()) {
                     let name = format!("{} idle {n}", system.label());
                     eprintln!("S-idle: {name} connections …");
                     match scenarios::idle(b, system, n).await {
@@ -303,6 +324,9 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
                 Err(e) => report.failed.push(("events".into(), format!("{e:#}"))),
             }
         }
+        Scenario::Slow => slow_readers::run_all(b, report).await,
+        Scenario::Hybrid => hybrid::run_all(b, report).await,
+        Scenario::Soak => soak::run(b, report).await,
     }
 }
 

@@ -149,6 +149,8 @@ pub struct LoadgenSpec<'a> {
     pub mode: &'a str,
     pub connect_rate: f64,
     pub drain_timeout: Duration,
+    /// Further `clients` flags (slow readers, poll interval).
+    pub extra: &'a [String],
 }
 
 impl Loadgen {
@@ -166,6 +168,7 @@ impl Loadgen {
                 "--drain-timeout",
                 &format!("{}s", spec.drain_timeout.as_secs()),
             ])
+            .args(spec.extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

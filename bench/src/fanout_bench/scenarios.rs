@@ -3,9 +3,10 @@
 //! ([`Target`]), so RSS and CPU figures belong to that scenario alone. The `fanout_*` figures are
 //! the server under test: `kubecast-fanout`, or the Socket.IO peer's `node server.js`.
 
-use super::fleet::Fleet;
+use super::fleet::{Fleet, Load};
 use super::system::{System, Target};
 use super::{Bench, Quantiles};
+use crate::loadgen::LoadgenResult;
 use kubecast_shared::Epoch;
 use kubecast_shared::log::{EventLog, RedisLog};
 use kubecast_shared::testing::unique_cluster;
@@ -149,12 +150,25 @@ pub struct DeliverRow {
 }
 
 pub async fn deliver(b: &Bench, system: System, n: usize, rate: u64) -> anyhow::Result<DeliverRow> {
+    let load = Load::mode("receive");
+    Ok(deliver_load(b, system, n, rate, &load).await?.0)
+}
+
+/// An S-deliver run whose clients do `load` (slow readers, hybrid polls); the row's figures are
+/// those of the normal clients, the generators' results carry the rest.
+pub async fn deliver_load(
+    b: &Bench,
+    system: System,
+    n: usize,
+    rate: u64,
+    load: &Load,
+) -> anyhow::Result<(DeliverRow, Vec<LoadgenResult>)> {
     let mut target = Target::start(b, system).await?;
-    let mut fleet = Fleet::start(
+    let mut fleet = Fleet::start_load(
         b.source_ips(n),
         &target.dial(),
         n,
-        "receive",
+        load,
         b.args.connect_rate,
         b.args.per_process,
         b.args.drain_timeout,
@@ -166,14 +180,14 @@ pub async fn deliver(b: &Bench, system: System, n: usize, rate: u64) -> anyhow::
     let t0 = Instant::now();
     let published = publisher.run(b).await?;
     fleet.until(published.last_seq).await?;
-    let sum = fleet.finish().await?;
+    let (sum, results) = fleet.finish_all().await?;
     let window = t0.elapsed().as_secs_f64();
     let cpu = target.server.cpu() - cpu0;
     let rss_end = target.server.rss();
     let alive = target.server.alive();
     target.server.stop().await;
     let c = &sum.counts;
-    Ok(DeliverRow {
+    let row = DeliverRow {
         system,
         clients: n,
         rate,
@@ -209,5 +223,6 @@ pub async fn deliver(b: &Bench, system: System, n: usize, rate: u64) -> anyhow::
         fanout_alive: alive,
         loadgen_cpu_seconds: sum.loadgen_cpu_seconds,
         loadgen_rss_bytes: sum.loadgen_rss_bytes,
-    })
+    };
+    Ok((row, results))
 }

@@ -41,6 +41,11 @@ impl System {
         }
     }
 
+    /// Measured in S-deliver only (its other figures are Kubecast's).
+    pub fn deliver_only(self) -> bool {
+        self == Self::KubecastBatched
+    }
+
     /// A `kubecast-fanout` process (with or without batching).
     pub fn is_kubecast(self) -> bool {
         matches!(self, Self::Kubecast | Self::KubecastBatched)

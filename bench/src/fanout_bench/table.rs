@@ -49,6 +49,7 @@ pub fn print(b: &Bench, r: &Report) {
     print_idle(r);
     print_deliver(r);
     print_events(r);
+    super::extra_table::print(r);
     print_comparison(&r.comparison);
     if !r.failed.is_empty() {
         println!("\n### Scenarios that did not complete\n");

@@ -1,8 +1,10 @@
 //! One load-generator client: connect from its source address, join (Socket.IO), then read
 //! until the server closes, verifying every frame through its [`Session`].
 
+use super::poll::Poller;
 use super::session::{Next, Session, socketio_handshake};
-use super::{GenState, Protocol, Ws};
+use super::slow::SLOW_RCVBUF;
+use super::{GenState, Mode, Protocol, Ws};
 use futures::{SinkExt, StreamExt};
 use std::cell::Cell;
 use std::net::{IpAddr, SocketAddr};
@@ -21,12 +23,16 @@ pub struct Dial {
     pub timeout: Duration,
 }
 
-async fn connect(src: IpAddr, dial: &Dial) -> Result<Ws, String> {
+async fn connect(src: IpAddr, dial: &Dial, slow: bool) -> Result<Ws, String> {
     let socket = match dial.target {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
     }
     .map_err(|e| format!("socket: {:?}", e.kind()))?;
+    if slow {
+        // Before connecting, so the window the client announces is small from the start.
+        let _ = socket.set_recv_buffer_size(SLOW_RCVBUF);
+    }
     socket
         .bind(SocketAddr::new(src, 0))
         .map_err(|e| format!("bind: {:?}", e.kind()))?;
@@ -50,8 +56,8 @@ async fn connect(src: IpAddr, dial: &Dial) -> Result<Ws, String> {
 }
 
 /// Connects and, for Socket.IO, joins the default namespace.
-async fn open(src: IpAddr, dial: &Dial) -> Result<(Ws, Session), String> {
-    let mut ws = connect(src, dial).await?;
+async fn open(src: IpAddr, dial: &Dial, slow: bool) -> Result<(Ws, Session), String> {
+    let mut ws = connect(src, dial, slow).await?;
     let session = match dial.protocol {
         Protocol::Kubecast => Session::kubecast(),
         Protocol::SocketIo => {
@@ -64,19 +70,34 @@ async fn open(src: IpAddr, dial: &Dial) -> Result<(Ws, Session), String> {
 
 pub async fn client(i: usize, state: Rc<GenState>, src: IpAddr, dial: Rc<Dial>) {
     let slot = &state.slots[i];
-    let (mut ws, mut session) = match tokio::time::timeout(dial.timeout, open(src, &dial)).await {
+    let slow = state.slow_plan.is_slow(i);
+    let opening = open(src, &dial, slow);
+    let (mut ws, mut session) = match tokio::time::timeout(dial.timeout, opening).await {
         Ok(Ok(opened)) => opened,
         Ok(Err(cause)) => return failed(&state, slot, cause),
         Err(_) => return failed(&state, slot, "timeout".into()),
     };
     state.connected.set(state.connected.get() + 1);
     state.open.set(state.open.get() + 1);
+    let (tally, closes) = if slow {
+        let s = &state.slow;
+        s.connected.set(s.connected.get() + 1);
+        (&s.tally, &s.closes)
+    } else {
+        (&state.tally, &state.closes)
+    };
+    let poller = (state.mode == Mode::Hybrid).then(|| Poller::start(&state, src, dial.target, i));
     let end = loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {
-                let next =
-                    session.on_text(text.as_str(), state.mode, &mut state.tally.borrow_mut());
+                let next = session.on_text(text.as_str(), state.mode, &mut tally.borrow_mut());
+                if let Some(poller) = &poller {
+                    poller.on_socket_text(text.as_str(), &state);
+                }
                 slot.set(session.last());
+                if slow {
+                    tokio::time::sleep(state.slow_plan.pause(text.len())).await;
+                }
                 match next {
                     Next::Read => {}
                     Next::Reply(reply) => {
@@ -97,7 +118,8 @@ pub async fn client(i: usize, state: Rc<GenState>, src: IpAddr, dial: Rc<Dial>) 
             None => break "eof".into(),
         }
     };
-    GenState::bump(&state.closes, end);
+    drop(poller);
+    GenState::bump(closes, end);
     state.open.set(state.open.get() - 1);
     slot.set(u64::MAX);
 }

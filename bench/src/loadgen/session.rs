@@ -56,9 +56,11 @@ impl Session {
 
     pub fn on_text(&mut self, text: &str, mode: Mode, tally: &mut Tally) -> Next {
         match (self.protocol, mode) {
-            (Protocol::Kubecast, Mode::Receive) => self.cursor.on_text(text, tally),
+            (Protocol::Kubecast, Mode::Receive | Mode::Hybrid) => self.cursor.on_text(text, tally),
             (Protocol::Kubecast, Mode::Idle) => tally.counts.frames += 1,
-            (Protocol::SocketIo, Mode::Receive) => return self.on_socketio(text, tally),
+            (Protocol::SocketIo, Mode::Receive | Mode::Hybrid) => {
+                return self.on_socketio(text, tally);
+            }
             (Protocol::SocketIo, Mode::Idle) => return on_socketio_idle(text, tally),
         }
         Next::Read

@@ -33,6 +33,8 @@ pub struct FanoutConfig {
     /// While events keep coming, the tail publishes at most once per interval, so each client
     /// gets what arrived meanwhile in one frame (zero: publish every read at once).
     pub batch_interval: Duration,
+    /// The kernel send buffer of every WebSocket (bytes; 0: the kernel's automatic sizing).
+    pub send_buffer: usize,
 }
 
 impl Default for FanoutConfig {
@@ -49,12 +51,18 @@ impl Default for FanoutConfig {
             ping_timeout: Duration::from_secs(10),
             limits: LimitsConfig::default(),
             batch_interval: Duration::ZERO,
+            send_buffer: DEFAULT_SEND_BUFFER,
         }
     }
 }
 
 /// Default of [`FanoutConfig::max_backlog`]: 8 MiB of events (a few seconds at a high rate).
 pub const DEFAULT_MAX_BACKLOG: u64 = 8 << 20;
+
+/// Default of [`FanoutConfig::send_buffer`]: 128 KiB (Linux keeps 256 KiB). Without a cap the
+/// kernel lets a client that stops reading take up to `tcp_wmem`'s maximum (often 4 MiB)
+/// before the backlog bound sees anything.
+pub const DEFAULT_SEND_BUFFER: usize = 128 << 10;
 
 fn default_server_name() -> String {
     std::env::var("HOSTNAME")
@@ -105,6 +113,11 @@ pub struct FanoutArgs {
     /// to this much latency. 0 publishes every read at once.
     #[arg(long, env = "KUBECAST_BATCH_INTERVAL", default_value = "0s", value_parser = parse_batch_interval)]
     pub batch_interval: Duration,
+
+    /// Kernel send buffer of each WebSocket in bytes (0: the kernel's automatic sizing, up to
+    /// net.ipv4.tcp_wmem's maximum for a client that stops reading).
+    #[arg(long, env = "KUBECAST_SOCKET_SEND_BUFFER", default_value_t = DEFAULT_SEND_BUFFER)]
+    pub socket_send_buffer: usize,
 
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -267,6 +280,7 @@ impl FanoutArgs {
             ping_timeout: self.ping_timeout,
             limits: self.limits.config(),
             batch_interval: self.batch_interval,
+            send_buffer: self.socket_send_buffer,
         })
     }
 }

@@ -75,3 +75,11 @@ fn a_batch_interval_over_a_second_or_malformed_is_refused_at_parse_time() {
     let stderr = refused(&["--batch-interval", "50ms"]);
     assert!(stderr.contains("REDIS_URL"), "{stderr}");
 }
+
+#[test]
+fn a_socket_send_buffer_that_is_not_a_byte_count_is_refused_at_parse_time() {
+    let stderr = refused(&["--socket-send-buffer", "lots"]);
+    assert!(stderr.contains("--socket-send-buffer"), "{stderr}");
+    let stderr = refused(&["--socket-send-buffer", "-1"]);
+    assert!(stderr.contains("-1"), "{stderr}");
+}

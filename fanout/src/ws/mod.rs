@@ -62,10 +62,13 @@ pub async fn upgrade<L: EventLog>(
     );
     let counted = app.limits.admit(ip);
     let tracker = app.sessions.clone();
+    let send_buffer = app.config.send_buffer;
     let start = Start::new(app, params, admitted, counted);
-    Ok(ws.on_upgrade(MAX_CLIENT_MESSAGE, move |socket| {
-        tracker.track_future(start.run(socket))
-    }))
+    Ok(
+        ws.on_upgrade(MAX_CLIENT_MESSAGE, send_buffer, move |socket| {
+            tracker.track_future(start.run(socket))
+        }),
+    )
 }
 
 /// What an upgraded connection gets: a session, or the reason it is turned away. Decided before

@@ -465,6 +465,37 @@ async fn a_stalled_client_is_cut_off_without_a_gap_while_the_others_get_everythi
     assert_eq!(fx.app.metrics.closes.get_or_create(&too_slow).get(), 1);
 }
 
+/// With the kernel's send buffer capped, a client that stops reading is cut off once it is a
+/// few hundred KiB behind; uncapped, the kernel alone would have taken megabytes for it first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_send_buffer_lets_the_backlog_bound_cut_off_a_stalled_client_early() {
+    let config = crate::FanoutConfig {
+        max_backlog: 256 << 10,
+        send_buffer: 64 << 10,
+        ..crate::testkit::test_config()
+    };
+    let mut fx = Fixture::start(1_000_000, config).await;
+    let addr = fx.serve().await;
+    let _stalled = stalled_client(addr).await;
+    // ~1.5 MB in batches of ~80 KB: well under what the kernel buffers uncapped.
+    for b in 0..20 {
+        let names: Vec<String> = (0..50).map(|i| format!("p-{b}-{i}")).collect();
+        let items: Vec<_> = names
+            .iter()
+            .map(|n| ("shop", "Pod", n.as_str(), Op::Added))
+            .collect();
+        fx.append_padded(&items, 1536).await;
+    }
+    let too_slow = crate::metrics::Reason { reason: "too_slow" };
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while fx.app.metrics.closes.get_or_create(&too_slow).get() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stalled client was closed with 4008");
+}
+
 #[tokio::test]
 async fn a_large_snapshot_arrives_in_parts_of_bounded_size() {
     let mut fx = Fixture::default().await;

@@ -79,9 +79,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 
 impl Upgrade {
     /// Answers `101` and, once the connection is switched, runs `session` on a new task with a
-    /// socket that refuses client messages over `max_message` bytes. The socket is boxed: the
-    /// task lives as long as the connection, and futures that hold pointers stay small.
-    pub fn on_upgrade<F, Fut>(self, max_message: usize, session: F) -> Response
+    /// socket that refuses client messages over `max_message` bytes and whose kernel send buffer
+    /// is `send_buffer` bytes (0: the kernel's own sizing). The socket is boxed: the task lives as
+    /// long as the connection, and futures that hold pointers stay small.
+    pub fn on_upgrade<F, Fut>(self, max_message: usize, send_buffer: usize, session: F) -> Response
     where
         F: FnOnce(Box<WsSocket<UpgradedStream>>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -94,6 +95,7 @@ impl Upgrade {
                     // across the session's awaits.
                     let socket = {
                         let (io, received) = UpgradedStream::new(upgraded);
+                        io.limit_send_buffer(send_buffer);
                         Box::new(WsSocket::new(io, max_message, &received))
                     };
                     session(socket).await;

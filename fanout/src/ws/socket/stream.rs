@@ -22,6 +22,22 @@ impl UpgradedStream {
             Err(upgraded) => (Self::Wrapped(TokioIo::new(upgraded)), bytes::Bytes::new()),
         }
     }
+
+    /// Caps the kernel's send buffer at `bytes` (Linux keeps twice that for its bookkeeping); 0
+    /// leaves the kernel's automatic sizing, which grows it to `net.ipv4.tcp_wmem`'s maximum
+    /// (often 4 MiB) for a client that stops reading. Bytes the kernel holds are bytes the
+    /// backlog bound cannot see, so the cap is what keeps that bound meaningful.
+    pub fn limit_send_buffer(&self, bytes: usize) {
+        let Self::Tcp(tcp) = self else {
+            return;
+        };
+        if bytes == 0 {
+            return;
+        }
+        if let Err(error) = socket2::SockRef::from(tcp).set_send_buffer_size(bytes) {
+            tracing::debug!(%error, "could not set SO_SNDBUF");
+        }
+    }
 }
 
 impl AsyncRead for UpgradedStream {

@@ -5,13 +5,15 @@
 # S6 1% slow readers; hybrid clients polling /events, Kubecast alone), draws the plots and writes
 # the side-by-side section of BENCHMARKS.md.
 #
-#   bench/compare.sh [smoke|ci|full|soak]
+#   bench/compare.sh [smoke|ci|full|soak|sweep]
 #     smoke  seconds, debug build, nothing written but target/bench/ (CI runs it: both systems
 #            must complete and Kubecast must have no gap, duplicate or reordering)
 #     ci     the default: about 10-15 minutes; updates BENCHMARKS.md and bench/results/*.png
 #     full   longer windows and 19k clients delivering
 #     soak   S7, Kubecast alone, on demand (not in CI): SOAK (10000x10) for SOAK_DURATION (30m),
 #            RSS and fds sampled every SOAK_SAMPLE (10s); writes its own BENCHMARKS.md section
+#     sweep  Kubecast alone at each --batch-interval of SWEEP_INTERVALS (0ms 25ms 50ms 100ms 200ms)
+#            and each size of SWEEP_DELIVER (1000x100,10000x20); writes its own BENCHMARKS.md section
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-ci}"
@@ -24,7 +26,8 @@ case "$size" in
     --slow-deliver 1000x100,10000x20 --hybrid 1000x20,10000x10) ;;
   soak) profile=release; args=(--soak "${SOAK:-10000x10}" --soak-duration "${SOAK_DURATION:-30m}"
     --soak-sample "${SOAK_SAMPLE:-10s}") ;;
-  *) echo "compare.sh: size is smoke, ci, full or soak (got $size)" >&2; exit 2 ;;
+  sweep) profile=release; args=(--deliver "${SWEEP_DELIVER:-1000x100,10000x20}" --deliver-duration 20s) ;;
+  *) echo "compare.sh: size is smoke, ci, full, soak or sweep (got $size)" >&2; exit 2 ;;
 esac
 log() { printf '\n==> %s\n' "$*" >&2; }
 out=target/bench
@@ -66,6 +69,24 @@ print(f"{name}: BENCHMARKS.md updated", file=sys.stderr)
 PY
 }
 machine_line="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+
+if [ "$size" = sweep ]; then
+  runs=()
+  for interval in ${SWEEP_INTERVALS:-0ms 25ms 50ms 100ms 200ms}; do
+    log "batch-interval sweep, Kubecast alone: $interval, ${args[*]}"
+    if [ "$interval" = 0ms ]; then systems=(--systems kubecast)
+    else systems=(--systems kubecast-batched --batch-interval "$interval"); fi
+    target/release/kubecast-bench fanout "${systems[@]}" --scenarios deliver "${args[@]}" \
+      --json "$out/sweep-$interval.json" >/dev/null
+    runs+=("$out/sweep-$interval.json")
+  done
+  "$venv/bin/python" bench/report/sweep.py "${runs[@]}" --markdown "$out/sweep.md" --check \
+    --machine "date=$(date -u +%Y-%m-%d)" --machine "machine=$machine_line" \
+    --machine "versions=$(rustc --version | cut -d' ' -f1-2), kubecast $(git rev-parse --short HEAD), $(redis-server --version | cut -d' ' -f1-3)" \
+    --machine "size=${args[*]}"
+  write_section "$out/sweep.md" sweep
+  exit 0
+fi
 
 if [ "$size" = soak ]; then
   log "S7 soak, Kubecast alone: ${args[*]}"

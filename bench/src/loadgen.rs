@@ -11,6 +11,8 @@
 //! socket, a small read buffer and a [`Cursor`]; counters and the latency histogram are shared.
 
 mod client;
+pub mod reconnect;
+mod resume;
 mod session;
 
 use crate::procstat::{cpu_seconds, rss_bytes};
@@ -86,6 +88,8 @@ pub struct ClientsArgs {
     /// After `until <seq>` arrives on stdin, stop at the latest this long after.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    #[command(flatten)]
+    pub reconnect: reconnect::ReconnectArgs,
 }
 
 /// Latency quantiles in µs, plus the recorded buckets so several processes can be merged.
@@ -143,6 +147,9 @@ pub struct LoadgenResult {
     pub run_seconds: f64,
     pub rss_bytes: u64,
     pub cpu_seconds: f64,
+    /// `--reconnect`: losses, resumes, resets and recovery times.
+    #[serde(default)]
+    pub reconnect: reconnect::ReconnectStats,
 }
 
 /// State shared by the clients of this process.
@@ -156,6 +163,7 @@ struct GenState {
     open: Cell<u64>,
     /// Each client's cursor seq; `u64::MAX` once it has ended (or failed).
     slots: Vec<Cell<u64>>,
+    reconnect: RefCell<reconnect::ReconnectTally>,
 }
 
 impl GenState {
@@ -172,6 +180,9 @@ pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
         args.protocol == Protocol::Kubecast || !args.epoch.is_empty(),
         "--protocol socketio needs --epoch (the publisher's)"
     );
+    args.reconnect
+        .validate(args.protocol)
+        .map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -197,6 +208,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         failed: Cell::new(0),
         open: Cell::new(0),
         slots: (0..args.count).map(|_| Cell::new(0)).collect(),
+        reconnect: RefCell::default(),
     });
     let stop = CancellationToken::new();
     let until = Rc::new(Cell::new(None::<(u64, tokio::time::Instant)>));
@@ -224,7 +236,12 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
             () = tokio::time::sleep_until(due) => {}
         }
         let src = args.source_ips[i % args.source_ips.len()];
-        tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
+        if args.reconnect.reconnect {
+            let backoff = args.reconnect.backoff();
+            tokio::task::spawn_local(resume::client(i, state.clone(), src, dial.clone(), backoff));
+        } else {
+            tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
+        }
     }
     let mut connect_seconds = None;
     let mut short_of_until = 0;
@@ -264,6 +281,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         run_seconds: start.elapsed().as_secs_f64(),
         rss_bytes: rss_bytes(),
         cpu_seconds: cpu_seconds() - cpu0,
+        reconnect: state.reconnect.borrow().result(),
     })
 }
 

@@ -101,6 +101,7 @@ impl Target {
             url: &self.url,
             protocol: self.system.protocol(),
             epoch,
+            reconnect: None,
         }
     }
 

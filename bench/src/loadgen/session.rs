@@ -54,6 +54,11 @@ impl Session {
         self.cursor.last()
     }
 
+    /// The epoch of the cursor, once based.
+    pub fn epoch(&self) -> Option<&str> {
+        self.cursor.epoch()
+    }
+
     pub fn on_text(&mut self, text: &str, mode: Mode, tally: &mut Tally) -> Next {
         match (self.protocol, mode) {
             (Protocol::Kubecast, Mode::Receive) => self.cursor.on_text(text, tally),

@@ -11,11 +11,16 @@
 //! side by side with their ratios, and optionally writes every figure as JSON.
 
 mod compare;
+mod failover;
 mod fleet;
 mod http_events;
+mod nginx;
 mod peer;
 mod procs;
+mod recovery;
+mod recovery_table;
 mod scenarios;
+mod storm;
 mod system;
 mod table;
 
@@ -31,6 +36,10 @@ pub enum Scenario {
     Idle,
     Deliver,
     Events,
+    /// Every connection cut at once (replica killed and restarted); Kubecast only.
+    Storm,
+    /// S5: the busiest of several replicas behind nginx killed; Kubecast only.
+    Failover,
 }
 
 /// `<clients>x<events per second>`, e.g. `1000x100`.
@@ -121,6 +130,8 @@ pub struct FanoutBenchArgs {
     /// The Node executable for the Socket.IO peer.
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
+    #[command(flatten)]
+    pub recovery: recovery::RecoveryArgs,
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -185,6 +196,9 @@ pub struct Report {
     pub idle: Vec<scenarios::IdleRow>,
     pub deliver: Vec<scenarios::DeliverRow>,
     pub events: Vec<http_events::EventsRow>,
+    /// S-storm and S5 failover (Kubecast only).
+    pub storm: Vec<recovery::RecoveryRow>,
+    pub failover: Vec<recovery::RecoveryRow>,
     /// The systems' figures side by side, with the ratios the targets are about.
     pub comparison: Vec<compare::Comparison>,
     /// `node --version` of the Socket.IO peer.
@@ -272,6 +286,7 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
                 }
             }
         }
+        Scenario::Storm | Scenario::Failover => recovery::run(b, scenario, report).await,
         Scenario::Events if !systems.contains(&System::Kubecast) => {}
         Scenario::Events => {
             eprintln!(

@@ -210,7 +210,10 @@ mod tests {
     fn only_a_hello_announces_the_head() {
         let hello = r#"{"type":"hello","epoch":"e1","seq":42,"server":"a","heartbeat_ms":2000,"protocol":1}"#;
         assert_eq!(hello_seq(hello), Some(42));
-        assert_eq!(hello_seq(r#"{"type":"position","epoch":"e1","seq":42}"#), None);
+        assert_eq!(
+            hello_seq(r#"{"type":"position","epoch":"e1","seq":42}"#),
+            None
+        );
         assert_eq!(hello_seq("not json"), None);
     }
 }

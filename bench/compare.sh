@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Kubecast against Socket.IO (+ @socket.io/redis-streams-adapter) in one run on this machine:
 # builds what it needs, runs `kubecast-bench fanout --systems kubecast,socketio` (S1 idle
-# connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events for Kubecast alone),
-# draws the plots and writes the side-by-side section of BENCHMARKS.md.
+# connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events, S-storm and S5
+# failover for Kubecast alone), draws the plots and writes the side-by-side section of BENCHMARKS.md.
 #
 #   bench/compare.sh [smoke|ci|full]
 #     smoke  seconds, debug build, nothing written but target/bench/ (CI runs it: both systems
@@ -13,9 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-ci}"
 case "$size" in
-  smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s) ;;
-  ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s) ;;
-  full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s) ;;
+  smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s
+           --storm 100x20 --failover 150x20 --warmup 2s --recover-window 4s) ;;
+  ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s
+        --storm 5000x20 --failover 3000x20) ;;
+  full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s
+          --storm 19000x20 --failover 19000x20) ;;
   *) echo "compare.sh: size is smoke, ci or full (got $size)" >&2; exit 2 ;;
 esac
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -39,7 +42,7 @@ log "unit tests of the report's integrity check"
 "$venv/bin/python" -m unittest discover -s bench/report
 
 log "running both systems ($size)"
-"target/$profile/kubecast-bench" fanout --systems kubecast,socketio --scenarios idle,deliver,events \
+"target/$profile/kubecast-bench" fanout --systems kubecast,socketio --scenarios idle,deliver,events,storm,failover \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"
 
 plots="$out/plots-$size"

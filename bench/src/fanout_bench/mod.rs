@@ -131,7 +131,7 @@ pub struct FanoutBenchArgs {
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
     #[command(flatten)]
-    pub recovery: recovery::RecoveryArgs,
+    pub recovery: Box<recovery::RecoveryArgs>,
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,

@@ -282,9 +282,13 @@ mod tests {
     fn a_maximum_below_the_minimum_or_socketio_is_refused() {
         use super::super::Protocol;
         assert!(args(50, 2000).validate(Protocol::Kubecast).is_ok());
-        let err = args(500, 100).validate(Protocol::Kubecast).unwrap_err();
+        let err = args(500, 100)
+            .validate(Protocol::Kubecast)
+            .expect_err("refused");
         assert!(err.contains("--backoff-max"), "{err}");
-        let err = args(50, 2000).validate(Protocol::SocketIo).unwrap_err();
+        let err = args(50, 2000)
+            .validate(Protocol::SocketIo)
+            .expect_err("refused");
         assert!(err.contains("kubecast only"), "{err}");
     }
 

@@ -219,6 +219,7 @@ pub async fn main(args: FanoutBenchArgs) -> anyhow::Result<()> {
 }
 
 async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
+    args.recovery.validate().map_err(anyhow::Error::msg)?;
     let fanout_bin = match &args.fanout_bin {
         Some(p) => p.clone(),
         None => procs::sibling("kubecast-fanout")?,

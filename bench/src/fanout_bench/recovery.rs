@@ -14,7 +14,8 @@ use super::fleet::FleetSum;
 use super::scenarios::FreshLog;
 use super::system::System;
 use super::{Bench, DeliverSpec, Quantiles, Report, Scenario, deliver_spec};
-use crate::loadgen::reconnect::Backoff;
+use crate::loadgen::Protocol;
+use crate::loadgen::reconnect::{Backoff, ReconnectArgs, positive_duration};
 use crate::publisher::{self, Published};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,10 +43,10 @@ pub struct RecoveryArgs {
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     pub recover_window: Duration,
     /// Clients' first reconnect backoff ceiling (doubling, full jitter).
-    #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "50ms", value_parser = positive_duration)]
     pub backoff_min: Duration,
     /// Clients' largest reconnect backoff ceiling.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = positive_duration)]
     pub backoff_max: Duration,
     /// The nginx executable for S5 (run as a child with `-p <temp dir>`, `daemon off`).
     #[arg(long, default_value = "/usr/sbin/nginx")]
@@ -53,6 +54,16 @@ pub struct RecoveryArgs {
 }
 
 impl RecoveryArgs {
+    /// The checks the load generators would make, before anything starts.
+    pub fn validate(&self) -> Result<(), String> {
+        ReconnectArgs {
+            reconnect: true,
+            backoff_min: self.backoff_min,
+            backoff_max: self.backoff_max,
+        }
+        .validate(Protocol::Kubecast)
+    }
+
     pub fn backoff(&self) -> Backoff {
         Backoff {
             min: self.backoff_min,
@@ -253,6 +264,14 @@ mod tests {
         let cli = parse(&[]).expect("defaults");
         assert_eq!(cli.recovery.replicas, 3);
         assert_eq!(cli.recovery.failover[0].clients, 19_000);
+    }
+
+    #[test]
+    fn a_backoff_maximum_below_the_minimum_is_refused() {
+        let cli = parse(&["--backoff-min", "3s", "--backoff-max", "1s"]).expect("parses");
+        let err = cli.recovery.validate().expect_err("refused");
+        assert!(err.contains("--backoff-max"), "{err}");
+        assert!(parse(&["--backoff-min", "0s"]).is_err());
     }
 
     #[test]

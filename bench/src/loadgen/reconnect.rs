@@ -55,7 +55,7 @@ impl ReconnectArgs {
 }
 
 /// A humantime duration above zero.
-fn positive_duration(s: &str) -> Result<Duration, String> {
+pub fn positive_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
     if d.is_zero() {
         return Err("must be above 0".into());

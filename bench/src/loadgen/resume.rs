@@ -204,12 +204,133 @@ fn hello_seq(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::hello_seq;
+    use super::*;
+    use crate::loadgen::Mode;
+
+    fn state() -> GenState {
+        GenState {
+            mode: Mode::Receive,
+            tally: Default::default(),
+            failures: Default::default(),
+            closes: Default::default(),
+            connected: Cell::new(1),
+            failed: Cell::new(0),
+            open: Cell::new(1),
+            slots: vec![Cell::new(0)],
+            reconnect: Default::default(),
+        }
+    }
+
+    fn hello(seq: u64) -> String {
+        format!(
+            r#"{{"type":"hello","epoch":"e1","seq":{seq},"server":"a","heartbeat_ms":2000,"protocol":1}}"#
+        )
+    }
+
+    fn snapshot(seq: u64) -> String {
+        format!(
+            r#"{{"type":"snapshot","epoch":"e1","seq":{seq},"part":0,"last":true,"objects":[]}}"#
+        )
+    }
+
+    fn events(seqs: &[u64]) -> String {
+        let evs: Vec<String> = seqs
+            .iter()
+            .map(|s| format!(r#"{{"seq":{s},"epoch":"e1","obj":{{"sent_us":1}}}}"#))
+            .collect();
+        format!(
+            r#"{{"type":"events","epoch":"e1","events":[{}]}}"#,
+            evs.join(",")
+        )
+    }
+
+    /// Feeds one connection's frames, as its first frames.
+    fn connection(conn: &mut Conn<'_>, session: &mut Session, frames: &[String]) {
+        conn.first_frame = true;
+        for f in frames {
+            assert_eq!(conn.on_text(f, session), Next::Read);
+        }
+    }
+
+    #[test]
+    fn a_resume_is_caught_up_at_the_head_its_hello_announced() {
+        let st = state();
+        let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
+        let mut conn = Conn {
+            state: &st,
+            slot,
+            recovery: None,
+            first_frame: true,
+        };
+        connection(
+            &mut conn,
+            &mut session,
+            &[hello(2), snapshot(2), events(&[3, 4])],
+        );
+        conn.lost();
+        connection(&mut conn, &mut session, &[hello(6), events(&[5])]);
+        assert!(conn.recovery.is_some(), "not caught up before seq 6");
+        conn.on_text(&events(&[6, 7]), &mut session);
+        assert!(conn.recovery.is_none());
+        let stats = st.reconnect.borrow().result();
+        assert_eq!((stats.recoveries, stats.resumes, stats.resets), (1, 1, 0));
+        assert_eq!(stats.recovering_at_end, 0);
+        assert_eq!(st.tally.borrow().counts.violations(), 0);
+        assert_eq!(slot.get(), 7);
+    }
+
+    #[test]
+    fn continuity_is_checked_across_connections() {
+        let st = state();
+        let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
+        let mut conn = Conn {
+            state: &st,
+            slot,
+            recovery: None,
+            first_frame: true,
+        };
+        connection(
+            &mut conn,
+            &mut session,
+            &[hello(2), snapshot(2), events(&[3, 4])],
+        );
+        conn.lost();
+        // The new connection replays 4 again and skips 5.
+        connection(&mut conn, &mut session, &[hello(6), events(&[4, 6])]);
+        let counts = st.tally.borrow().counts.clone();
+        assert_eq!((counts.duplicates, counts.gaps, counts.missing), (1, 1, 1));
+    }
+
+    #[test]
+    fn a_reset_and_snapshot_count_as_a_reset_not_a_gap() {
+        let st = state();
+        let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
+        let mut conn = Conn {
+            state: &st,
+            slot,
+            recovery: None,
+            first_frame: true,
+        };
+        connection(&mut conn, &mut session, &[hello(2), snapshot(2)]);
+        conn.lost();
+        // Lost again before catching up: still one recovery.
+        connection(&mut conn, &mut session, &[hello(50)]);
+        conn.lost();
+        let reset = r#"{"type":"reset","epoch":"e1","seq":90,"reason":"trimmed"}"#.to_string();
+        connection(
+            &mut conn,
+            &mut session,
+            &[hello(90), reset, snapshot(90), events(&[91])],
+        );
+        let stats = st.reconnect.borrow().result();
+        assert_eq!((stats.lost, stats.recoveries), (2, 1));
+        assert_eq!((stats.resumes, stats.resets), (0, 1));
+        assert_eq!(st.tally.borrow().counts.violations(), 0);
+    }
 
     #[test]
     fn only_a_hello_announces_the_head() {
-        let hello = r#"{"type":"hello","epoch":"e1","seq":42,"server":"a","heartbeat_ms":2000,"protocol":1}"#;
-        assert_eq!(hello_seq(hello), Some(42));
+        assert_eq!(hello_seq(&hello(42)), Some(42));
         assert_eq!(
             hello_seq(r#"{"type":"position","epoch":"e1","seq":42}"#),
             None

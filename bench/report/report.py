@@ -144,7 +144,7 @@ def integrity_problems(report: dict) -> list[str]:
     return problems + recovery_problems(report)
 
 
-RECOVERY = {"storm": "S-storm (replica killed and restarted)", "failover": "S5 failover (busiest replica behind nginx killed)"}
+RECOVERY = {"storm": "S-storm (server killed and restarted)", "failover": "S5 failover (busiest replica behind nginx killed)"}
 RECOVERY_LOSS = ("gaps", "duplicates", "out_of_order", "missing", "position_jumps", "epoch_mismatches", "unbased")
 
 
@@ -166,16 +166,17 @@ def recovery_problems(report: dict) -> list[str]:
 
 def recovery_table(report: dict) -> list[str]:
     """One row per storm or failover run: how fast every client was back, and what it cost."""
-    runs = [(s, r) for s in RECOVERY for r in rows(report, s, "kubecast")]
+    runs = [(s, r) for s in RECOVERY for system in SYSTEMS for r in rows(report, s, system)]
     if not runs:
         return []
-    lines = ["Reconnects with `since` (Kubecast; continuity checked across connections):", "",
-             "| scenario | clients × events/s | clients cut | resumes / resets | all back and caught up | loss → caught up p50 / p99 / max ms | gaps | duplicates | complete |",
-             "|---|---|---:|---:|---:|---|---:|---:|:-:|"]
+    lines = ["Reconnects (Kubecast: `since`; Socket.IO: connection state recovery; continuity checked across connections; "
+             "a reset is a client that could not resume: Kubecast sends a snapshot, Socket.IO replays nothing):", "",
+             "| system | scenario | clients × events/s | clients cut | resumes / resets | all back and caught up | loss → caught up p50 / p99 / max ms | gaps | duplicates | complete |",
+             "|---|---|---|---:|---:|---:|---|---:|---:|:-:|"]
     for scenario, r in runs:
         q = r.get("recovery_us") or {}
         rec = " / ".join(f"{q.get(k, 0) / 1000:.0f}" for k in ("p50", "p99", "max"))
-        lines.append(f"| {RECOVERY[scenario]} | {r['clients']:,}×{r['rate']}/s | {r.get('lost', 0):,} | "
+        lines.append(f"| {SYSTEMS[r['system']][0]} | {RECOVERY[scenario]} | {r['clients']:,}×{r['rate']}/s | {r.get('lost', 0):,} | "
                      f"{r.get('resumes', 0):,} / {r.get('resets', 0):,} | {r.get('all_back_seconds', 0):.2f} s | {rec} | "
                      f"{r['gaps']} | {r['duplicates']} | {'✔' if r.get('complete') else '✘'} |")
     return lines + [""]

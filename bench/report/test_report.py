@@ -65,9 +65,15 @@ class RecoveryTest(unittest.TestCase):
                 self.assertIn("incomplete", problems[0])
 
     def test_the_markdown_has_a_row_per_recovery_run(self):
-        text = markdown({"storm": [recovery()], "failover": [recovery(lost=33)]}, [], {})
-        self.assertIn("| S-storm (replica killed and restarted) | 100×20/s | 100 | 100 / 0 | 0.40 s | 90 / 300 / 400 |", text)
-        self.assertIn("| S5 failover (busiest replica behind nginx killed) | 100×20/s | 33 |", text)
+        storm = [recovery(), recovery(system="socketio", resumes=0, resets=100)]
+        text = markdown({"storm": storm, "failover": [recovery(lost=33)]}, [], {})
+        self.assertIn("| Kubecast | S-storm (server killed and restarted) | 100×20/s | 100 | 100 / 0 | 0.40 s | 90 / 300 / 400 |", text)
+        self.assertIn("| Socket.IO + redis-streams-adapter | S-storm (server killed and restarted) | 100×20/s | 100 | 0 / 100 |", text)
+        self.assertIn("| Kubecast | S5 failover (busiest replica behind nginx killed) | 100×20/s | 33 |", text)
+
+    def test_the_peer_is_reported_not_judged_in_the_storm(self):
+        peer = recovery(system="socketio", gaps=4, complete=False)
+        self.assertEqual(integrity_problems({"storm": [recovery(), peer]}), [])
 
 
 if __name__ == "__main__":

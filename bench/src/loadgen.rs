@@ -14,6 +14,7 @@ mod client;
 pub mod reconnect;
 mod resume;
 mod session;
+mod sio_resume;
 
 use crate::procstat::{cpu_seconds, rss_bytes};
 use crate::verify::{Counters, Tally};
@@ -180,9 +181,7 @@ pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
         args.protocol == Protocol::Kubecast || !args.epoch.is_empty(),
         "--protocol socketio needs --epoch (the publisher's)"
     );
-    args.reconnect
-        .validate(args.protocol)
-        .map_err(anyhow::Error::msg)?;
+    args.reconnect.validate().map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -236,8 +235,16 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
             () = tokio::time::sleep_until(due) => {}
         }
         let src = args.source_ips[i % args.source_ips.len()];
-        if args.reconnect.reconnect {
-            let backoff = args.reconnect.backoff();
+        let backoff = args.reconnect.backoff();
+        if args.reconnect.reconnect && args.protocol == Protocol::SocketIo {
+            tokio::task::spawn_local(sio_resume::client(
+                i,
+                state.clone(),
+                src,
+                dial.clone(),
+                backoff,
+            ));
+        } else if args.reconnect.reconnect {
             tokio::task::spawn_local(resume::client(i, state.clone(), src, dial.clone(), backoff));
         } else {
             tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));

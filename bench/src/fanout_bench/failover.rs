@@ -9,6 +9,7 @@ use super::nginx::Nginx;
 use super::procs::ServerProc;
 use super::recovery::{Cut, RecoveryRow, publish_during};
 use super::scenarios::FreshLog;
+use super::system::System;
 use super::{Bench, DeliverSpec};
 use crate::http1::get_once;
 use crate::loadgen::Protocol;
@@ -57,10 +58,12 @@ pub async fn failover(b: &Bench, spec: DeliverSpec) -> anyhow::Result<RecoveryRo
     for r in replicas {
         r.stop().await;
     }
+    let (system, replicas) = (System::Kubecast, upstreams.len());
     Ok(RecoveryRow::new(
+        system,
         spec,
-        upstreams.len(),
-        &published,
+        replicas,
+        published.events,
         &cut,
         sum,
     ))

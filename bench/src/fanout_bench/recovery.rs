@@ -1,4 +1,4 @@
-//! The reconnect scenarios (issue 7), Kubecast only: S-storm (the one replica holding every
+//! The reconnect scenarios (issue 7): S-storm (the one replica holding every
 //! client is killed and restarted on the same port, so every connection is cut at once) and S5
 //! failover (the busiest of several replicas behind nginx is killed). In both, N `--reconnect`
 //! clients receive a fixed-rate stream, the cut comes after `--warmup`, publishing goes on for
@@ -6,15 +6,15 @@
 //! client is connected at the end, every recovery ended caught up and every client has the last
 //! event; gaps and duplicates, checked across connections, must be 0.
 //!
-//! Socket.IO is left out: its connection state recovery keeps a session only when the server
-//! sees the disconnection (a killed process persists nothing, so its clients could not recover),
-//! and the load generator resumes Kubecast clients only.
+//! S-storm runs for both systems; the Socket.IO clients recover with connection state recovery
+//! (`pid` + offset). S5 failover is Kubecast only: it measures Kubecast's replicas behind nginx,
+//! and a killed Socket.IO process stores no session for its clients (they all reset, as in
+//! S-storm), so a Socket.IO failover would show nothing S-storm does not.
 
 use super::fleet::FleetSum;
 use super::scenarios::FreshLog;
 use super::system::System;
 use super::{Bench, DeliverSpec, Quantiles, Report, Scenario, deliver_spec};
-use crate::loadgen::Protocol;
 use crate::loadgen::reconnect::{Backoff, ReconnectArgs, positive_duration};
 use crate::publisher::{self, Published};
 use serde::Serialize;
@@ -61,7 +61,7 @@ impl RecoveryArgs {
             backoff_min: self.backoff_min,
             backoff_max: self.backoff_max,
         }
-        .validate(Protocol::Kubecast)
+        .validate()
     }
 
     pub fn backoff(&self) -> Backoff {
@@ -133,9 +133,10 @@ pub struct Cut {
 
 impl RecoveryRow {
     pub fn new(
+        system: System,
         spec: DeliverSpec,
         replicas: usize,
-        published: &Published,
+        published: u64,
         cut: &Cut,
         sum: FleetSum,
     ) -> Self {
@@ -152,7 +153,7 @@ impl RecoveryRow {
             && r.recovering_at_end == 0
             && sum.short_of_until == 0;
         Self {
-            system: System::Kubecast,
+            system,
             clients: spec.clients,
             rate: spec.rate,
             replicas,
@@ -160,7 +161,7 @@ impl RecoveryRow {
             failed: sum.failed,
             on_killed_replica: cut.on_killed_replica,
             restart_seconds: cut.restart_seconds,
-            published: published.events,
+            published,
             deliveries: c.events,
             lost: r.lost,
             recoveries: r.recoveries,
@@ -206,40 +207,52 @@ where
     Ok((published?, cut?))
 }
 
-/// Runs every size of the storm or failover scenario (Kubecast only).
+/// Runs every size of S-storm (for each system) or S5 failover (Kubecast only); failures are
+/// recorded.
 pub async fn run(b: &Bench, scenario: Scenario, report: &mut Report) {
-    if !b.args.systems.contains(&System::Kubecast) {
-        return;
-    }
     let a = &b.args.recovery;
-    let specs = match scenario {
-        Scenario::Storm => a.storm.clone(),
-        _ => a.failover.clone(),
+    let runs: Vec<(System, DeliverSpec)> = match scenario {
+        Scenario::Storm => a
+            .storm
+            .iter()
+            .flat_map(|&spec| b.args.systems.iter().map(move |&system| (system, spec)))
+            .collect(),
+        _ if b.args.systems.contains(&System::Kubecast) => a
+            .failover
+            .iter()
+            .map(|&spec| (System::Kubecast, spec))
+            .collect(),
+        _ => Vec::new(),
     };
-    for spec in specs {
-        let (name, result) = match scenario {
+    for (system, spec) in runs {
+        let name = format!(
+            "{} {} {}x{}",
+            system.label(),
+            if scenario == Scenario::Storm {
+                "storm"
+            } else {
+                "failover"
+            },
+            spec.clients,
+            spec.rate
+        );
+        let result = match scenario {
             Scenario::Storm => {
-                eprintln!(
-                    "S-storm: Kubecast {}x{}: kill and restart the replica …",
-                    spec.clients, spec.rate
-                );
-                ("storm", super::storm::storm(b, spec).await)
+                eprintln!("S-storm: {name}: kill the server and restart it on its port …");
+                super::storm::storm(b, system, spec).await
             }
             _ => {
                 eprintln!(
-                    "S5 failover: Kubecast {}x{}, {} replicas behind nginx …",
-                    spec.clients, spec.rate, a.replicas
+                    "S5 failover: {name}, {} replicas behind nginx …",
+                    a.replicas
                 );
-                ("failover", super::failover::failover(b, spec).await)
+                super::failover::failover(b, spec).await
             }
         };
-        match (result, name) {
-            (Ok(row), "storm") => report.storm.push(row),
-            (Ok(row), _) => report.failover.push(row),
-            (Err(e), _) => report.failed.push((
-                format!("Kubecast {name} {}x{}", spec.clients, spec.rate),
-                format!("{e:#}"),
-            )),
+        match result {
+            Ok(row) if scenario == Scenario::Storm => report.storm.push(row),
+            Ok(row) => report.failover.push(row),
+            Err(e) => report.failed.push((name, format!("{e:#}"))),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::table::{map, ms};
 
 pub fn print(r: &Report) {
     print_rows(
-        "S-storm: the one replica killed (SIGKILL) and restarted on its port; every client reconnects with `since`",
+        "S-storm: the one server process killed (SIGKILL) and restarted on its port; every client reconnects (Kubecast: `since`; Socket.IO: pid + offset)",
         &r.storm,
     );
     print_rows(
@@ -21,13 +21,14 @@ fn print_rows(title: &str, rows: &[RecoveryRow]) {
     }
     println!("\n### {title}\n");
     println!(
-        "| clients × events/s | replicas | connected | restart (s) | on killed replica | lost | resumes / resets | reconnect attempts (failed) | **all back and caught up (s)** | loss → caught up p50 / p99 / max (ms) | latency p50 / p99 / max (ms) | **gaps / dups / out-of-order** | other violations | still recovering / short of head | complete | closes |"
+        "| system | clients × events/s | replicas | connected | restart (s) | on killed replica | lost | resumes / resets | reconnect attempts (failed) | **all back and caught up (s)** | loss → caught up p50 / p99 / max (ms) | latency p50 / p99 / max (ms) | **gaps / dups / out-of-order** | other violations | still recovering / short of head | complete | closes |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for x in rows {
         let other = x.position_jumps + x.epoch_mismatches + x.unbased;
         println!(
-            "| {} × {} | {} | {} | {} | {} | {} | {} / {} | {} ({}) | **{:.2}** | {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | **{} / {} / {}** | {} | {} / {} | {} | {} |",
+            "| {} | {} × {} | {} | {} | {} | {} | {} | {} / {} | {} ({}) | **{:.2}** | {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | **{} / {} / {}** | {} | {} / {} | {} | {} |",
+            x.system.label(),
             x.clients,
             x.rate,
             x.replicas,

@@ -19,7 +19,8 @@ use std::time::Duration;
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReconnectArgs {
     /// Reconnect after any close (close frame of any code, EOF, I/O error) with `since` and
-    /// `epoch`, verifying continuity across connections (Kubecast protocol only).
+    /// `epoch` (Socket.IO: with the session's pid and last offset), verifying continuity across
+    /// connections.
     #[arg(long)]
     pub reconnect: bool,
     /// First reconnect backoff ceiling; it doubles per failed attempt (full jitter: the wait is
@@ -33,15 +34,12 @@ pub struct ReconnectArgs {
 
 impl ReconnectArgs {
     /// Cross-flag checks clap cannot express.
-    pub fn validate(&self, protocol: super::Protocol) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), String> {
         if self.backoff_max < self.backoff_min {
             return Err(format!(
                 "--backoff-max ({:?}) is below --backoff-min ({:?})",
                 self.backoff_max, self.backoff_min
             ));
-        }
-        if self.reconnect && protocol != super::Protocol::Kubecast {
-            return Err("--reconnect is implemented for --protocol kubecast only".into());
         }
         Ok(())
     }
@@ -279,17 +277,10 @@ mod tests {
     }
 
     #[test]
-    fn a_maximum_below_the_minimum_or_socketio_is_refused() {
-        use super::super::Protocol;
-        assert!(args(50, 2000).validate(Protocol::Kubecast).is_ok());
-        let err = args(500, 100)
-            .validate(Protocol::Kubecast)
-            .expect_err("refused");
+    fn a_maximum_below_the_minimum_is_refused() {
+        assert!(args(50, 2000).validate().is_ok());
+        let err = args(500, 100).validate().expect_err("refused");
         assert!(err.contains("--backoff-max"), "{err}");
-        let err = args(50, 2000)
-            .validate(Protocol::SocketIo)
-            .expect_err("refused");
-        assert!(err.contains("kubecast only"), "{err}");
     }
 
     #[test]

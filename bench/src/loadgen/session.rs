@@ -49,6 +49,14 @@ impl Session {
         }
     }
 
+    /// A Socket.IO session whose cursor starts at `seq` of `epoch`: the next event is `seq + 1`
+    /// (a client whose session could not be restored starts again at the event it gets next).
+    pub fn socketio_from(epoch: &str, seq: u64) -> Self {
+        let mut session = Self::socketio(epoch);
+        session.cursor.start_at(epoch, seq);
+        session
+    }
+
     /// The highest seq the client has.
     pub fn last(&self) -> u64 {
         self.cursor.last()

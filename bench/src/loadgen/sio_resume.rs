@@ -276,6 +276,81 @@ fn offset_of(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loadgen::Mode;
+
+    fn state() -> GenState {
+        GenState {
+            mode: Mode::Receive,
+            tally: Default::default(),
+            failures: Default::default(),
+            closes: Default::default(),
+            connected: Cell::new(1),
+            failed: Cell::new(0),
+            open: Cell::new(1),
+            slots: vec![Cell::new(0)],
+            reconnect: Default::default(),
+        }
+    }
+
+    fn client(state: &GenState) -> Client<'_> {
+        Client {
+            state,
+            slot: &state.slots[0],
+            session: Session::socketio("e1"),
+            creds: Credentials {
+                pid: "p1".into(),
+                offset: String::new(),
+            },
+            pending: None,
+            rebase_next: false,
+        }
+    }
+
+    fn event(seq: u64, sent_us: u64) -> String {
+        format!(
+            r#"42["event",{{"seq":{seq},"epoch":"e1","obj":{{"sent_us":{sent_us}}}}},"{seq}-0"]"#
+        )
+    }
+
+    #[test]
+    fn a_restored_session_is_caught_up_at_the_first_event_published_after_it() {
+        let st = state();
+        let mut c = client(&st);
+        c.on_text(&event(1, 10));
+        assert_eq!(c.creds.offset, "1-0");
+        c.lost();
+        c.rejoined("p1".into());
+        let restored = c
+            .pending
+            .as_ref()
+            .and_then(|p| p.restored_at_us)
+            .expect("restored");
+        c.on_text(&event(2, restored - 1)); // replayed
+        assert!(c.pending.is_some());
+        c.on_text(&event(3, restored + 1)); // live
+        assert!(c.pending.is_none());
+        let stats = st.reconnect.borrow().result();
+        assert_eq!((stats.resumes, stats.resets), (1, 0));
+        assert_eq!(st.tally.borrow().counts.violations(), 0);
+    }
+
+    #[test]
+    fn a_new_session_is_a_reset_and_the_cursor_starts_at_the_next_event() {
+        let st = state();
+        let mut c = client(&st);
+        c.on_text(&event(1, 10));
+        c.lost();
+        c.rejoined("p2".into());
+        assert!(c.pending.is_none(), "a reset client is back at once");
+        assert_eq!((c.creds.pid.as_str(), c.creds.offset.as_str()), ("p2", ""));
+        c.on_text(&event(7, 20));
+        c.on_text(&event(8, 21));
+        let stats = st.reconnect.borrow().result();
+        assert_eq!((stats.resumes, stats.resets), (0, 1));
+        let counts = st.tally.borrow().counts.clone();
+        assert_eq!((counts.resets, counts.gaps, counts.violations()), (1, 0, 0));
+        assert_eq!(st.slots[0].get(), 8);
+    }
 
     #[test]
     fn the_offset_is_the_last_argument_of_an_event() {

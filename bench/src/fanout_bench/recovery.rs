@@ -101,6 +101,8 @@ pub struct RecoveryRow {
     pub recoveries: u64,
     pub attempts: u64,
     pub attempt_failures: u64,
+    /// Failed reconnect attempts by cause.
+    pub attempt_failure_causes: BTreeMap<String, u64>,
     pub resumes: u64,
     pub resets: u64,
     pub recovering_at_end: u64,
@@ -167,6 +169,7 @@ impl RecoveryRow {
             recoveries: r.recoveries,
             attempts: r.attempts,
             attempt_failures: r.attempt_failures,
+            attempt_failure_causes: r.attempt_failure_causes.clone(),
             resumes: r.resumes,
             resets: r.resets,
             recovering_at_end: r.recovering_at_end,

@@ -21,13 +21,13 @@ fn print_rows(title: &str, rows: &[RecoveryRow]) {
     }
     println!("\n### {title}\n");
     println!(
-        "| system | clients × events/s | replicas | connected | restart (s) | on killed replica | lost | resumes / resets | reconnect attempts (failed) | **all back and caught up (s)** | loss → caught up p50 / p99 / max (ms) | latency p50 / p99 / max (ms) | **gaps / dups / out-of-order** | other violations | still recovering / short of head | complete | closes |"
+        "| system | clients × events/s | replicas | connected | restart (s) | on killed replica | lost | resumes / resets | reconnect attempts (failed) | **all back and caught up (s)** | loss → caught up p50 / p99 / max (ms) | latency p50 / p99 / max (ms) | **gaps / dups / out-of-order** | other violations | still recovering / short of head | complete | closes | failed reconnect attempts |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for x in rows {
         let other = x.position_jumps + x.epoch_mismatches + x.unbased;
         println!(
-            "| {} | {} × {} | {} | {} | {} | {} | {} | {} / {} | {} ({}) | **{:.2}** | {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | **{} / {} / {}** | {} | {} / {} | {} | {} |",
+            "| {} | {} × {} | {} | {} | {} | {} | {} | {} / {} | {} ({}) | **{:.2}** | {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} | **{} / {} / {}** | {} | {} / {} | {} | {} | {} |",
             x.system.label(),
             x.clients,
             x.rate,
@@ -55,6 +55,7 @@ fn print_rows(title: &str, rows: &[RecoveryRow]) {
             x.short_of_head,
             if x.complete { "yes" } else { "**no**" },
             map(&x.closes),
+            map(&x.attempt_failure_causes),
         );
     }
 }

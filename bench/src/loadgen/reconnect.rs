@@ -13,6 +13,7 @@
 use super::Latency;
 use crate::verify::latency_histogram;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Reconnect options of the load generator.
@@ -138,6 +139,9 @@ pub struct ReconnectStats {
     /// Connection attempts after a loss, and those that failed before the WebSocket was open.
     pub attempts: u64,
     pub attempt_failures: u64,
+    /// Failed attempts by cause (`connect: ConnectionRefused`, `timeout`, …).
+    #[serde(default)]
+    pub attempt_failure_causes: BTreeMap<String, u64>,
     /// Recoveries that ended caught up by a replay from `since`, without a reset.
     pub resumes: u64,
     /// Recoveries whose new connection got a `reset` (+ snapshot) instead.
@@ -157,6 +161,12 @@ impl ReconnectStats {
         self.recoveries += o.recoveries;
         self.attempts += o.attempts;
         self.attempt_failures += o.attempt_failures;
+        for (cause, n) in &o.attempt_failure_causes {
+            *self
+                .attempt_failure_causes
+                .entry(cause.clone())
+                .or_default() += n;
+        }
         self.resumes += o.resumes;
         self.resets += o.resets;
         self.recovering_at_end += o.recovering_at_end;
@@ -204,6 +214,12 @@ impl ReconnectTally {
                 self.stats.first_lost_us = now_us;
             }
         }
+    }
+
+    /// A reconnect attempt failed before the WebSocket was open.
+    pub fn attempt_failed(&mut self, cause: String) {
+        self.stats.attempt_failures += 1;
+        *self.stats.attempt_failure_causes.entry(cause).or_default() += 1;
     }
 
     /// A recovery finished after `took`; `reset` when the new connection was reset.

@@ -104,7 +104,11 @@ async fn reconnect(
         state.reconnect.borrow_mut().stats.attempts += 1;
         match tokio::time::timeout(dial.timeout, connect_to(src, dial, &url)).await {
             Ok(Ok(ws)) => return ws,
-            Ok(Err(_)) | Err(_) => state.reconnect.borrow_mut().stats.attempt_failures += 1,
+            Ok(Err(cause)) => state.reconnect.borrow_mut().attempt_failed(cause),
+            Err(_) => state
+                .reconnect
+                .borrow_mut()
+                .attempt_failed("timeout".into()),
         }
     }
 }

@@ -222,9 +222,12 @@ impl Client<'_> {
                     self.rejoined(pid);
                     return ws;
                 }
-                Ok(Err(_)) | Err(_) => {
-                    self.state.reconnect.borrow_mut().stats.attempt_failures += 1
-                }
+                Ok(Err(cause)) => self.state.reconnect.borrow_mut().attempt_failed(cause),
+                Err(_) => self
+                    .state
+                    .reconnect
+                    .borrow_mut()
+                    .attempt_failed("timeout".into()),
             }
         }
     }

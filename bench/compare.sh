@@ -16,9 +16,9 @@ case "$size" in
   smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s
            --storm 100x20 --failover 150x20 --warmup 2s --recover-window 4s) ;;
   ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s
-        --storm 5000x20 --failover 3000x20) ;;
+        --storm 5000x20 --failover 3000x20 --recover-window 30s) ;;
   full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s
-          --storm 19000x20 --failover 19000x20) ;;
+          --storm 19000x20 --failover 19000x20 --recover-window 30s) ;;
   *) echo "compare.sh: size is smoke, ci or full (got $size)" >&2; exit 2 ;;
 esac
 log() { printf '\n==> %s\n' "$*" >&2; }

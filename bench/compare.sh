@@ -2,8 +2,8 @@
 # Kubecast against Socket.IO (+ @socket.io/redis-streams-adapter) in one run on this machine:
 # builds what it needs, runs `kubecast-bench fanout --systems kubecast,kubecast-batched,socketio` (S1 idle
 # connections, S2/S3 deliveries, CPU and latency at fixed rates; S4 /events for Kubecast alone;
-# S6 1% slow readers; hybrid clients polling /events, Kubecast alone), draws the plots and writes
-# the side-by-side section of BENCHMARKS.md.
+# S6 1% slow readers; hybrid clients polling /events, Kubecast alone; S-storm; S5 failover,
+# Kubecast alone), draws the plots and writes the side-by-side section of BENCHMARKS.md.
 #
 #   bench/compare.sh [smoke|ci|full|soak|sweep]
 #     smoke  seconds, debug build, nothing written but target/bench/ (CI runs it: both systems
@@ -19,11 +19,11 @@ cd "$(dirname "$0")/.."
 size="${1:-ci}"
 case "$size" in
   smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s
-    --slow-deliver 200x20 --hybrid 100x20) ;;
+    --slow-deliver 200x20 --hybrid 100x20 --storm 100x20 --failover 150x20 --warmup 2s --recover-window 4s) ;;
   ci) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20 --deliver-duration 20s
-    --slow-deliver 1000x100 --hybrid 1000x20) ;;
+    --slow-deliver 1000x100 --hybrid 1000x20 --storm 5000x20 --failover 3000x20 --recover-window 30s) ;;
   full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s
-    --slow-deliver 1000x100,10000x20 --hybrid 1000x20,10000x10) ;;
+    --slow-deliver 1000x100,10000x20 --hybrid 1000x20,10000x10 --storm 19000x20 --failover 19000x20 --recover-window 30s) ;;
   soak) profile=release; args=(--soak "${SOAK:-10000x10}" --soak-duration "${SOAK_DURATION:-30m}"
     --soak-sample "${SOAK_SAMPLE:-10s}") ;;
   sweep) profile=release; args=(--deliver "${SWEEP_DELIVER:-1000x100,10000x20}" --deliver-duration 20s) ;;
@@ -101,7 +101,7 @@ if [ "$size" = soak ]; then
 fi
 
 log "running both systems ($size)"
-"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events,slow,hybrid \
+"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events,slow,hybrid,storm,failover \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"
 
 plots="$out/plots-$size"

@@ -8,8 +8,10 @@ CPU-second against clients, latency quantiles).
 Every figure comes from RUN.json; nothing here measures anything. Image links in OUT.md are
 relative to the current directory (the repository root, where BENCHMARKS.md is). `--check` fails
 (exit 1) when a run did not complete or any Kubecast client saw a gap, duplicate or reordering
-(S-deliver, S6's normal clients, hybrid clients, the soak), or hybrid polls disagreed with the
-socket. With `--soak` the input is a `--scenarios soak` run and the output its own section.
+(S-deliver, S6's normal clients, hybrid clients, the soak, and across reconnects in the storm and
+failover scenarios), when hybrid polls disagreed with the socket, or when a storm or failover
+ended with clients not back and caught up. With `--soak` the input is a `--scenarios soak` run
+and the output its own section.
 """
 
 import argparse
@@ -178,7 +180,7 @@ def integrity_problems(report: dict) -> list[str]:
         problems += losses(f"Kubecast soak {r['clients']}x{r['rate']}", r)
         if not r.get("fanout_alive", True):
             problems.append(f"Kubecast soak {r['clients']}x{r['rate']}: the fanout died")
-    return problems
+    return problems + recovery_problems(report)
 
 
 def ms(us: float) -> str:
@@ -230,11 +232,49 @@ def hybrid_table(report: dict) -> list[str]:
     return lines + [""]
 
 
+RECOVERY = {"storm": "S-storm (server killed and restarted)", "failover": "S5 failover (busiest replica behind nginx killed)"}
+RECOVERY_LOSS = ("gaps", "duplicates", "out_of_order", "missing", "position_jumps", "epoch_mismatches", "unbased")
+
+
+def recovery_problems(report: dict) -> list[str]:
+    """A Kubecast storm or failover run breaks the promise with any loss across reconnects, and is
+    incomplete unless some client lost its connection and every client is back at the head."""
+    problems = []
+    for scenario in RECOVERY:
+        for r in rows(report, scenario, "kubecast"):
+            name = f"Kubecast {scenario} {r['clients']}x{r['rate']}"
+            bad = {k: r[k] for k in RECOVERY_LOSS if r.get(k)}
+            if bad:
+                problems.append(f"{name}: {bad}")
+            if not r.get("complete") or not r.get("lost"):
+                problems.append(f"{name}: incomplete (connected {r['connected']} of {r['clients']}, lost {r.get('lost', 0)}, "
+                                f"still recovering {r.get('recovering_at_end', 0)}, short of head {r.get('short_of_head', 0)})")
+    return problems
+
+
+def recovery_table(report: dict) -> list[str]:
+    """One row per storm or failover run: how fast every client was back, and what it cost."""
+    runs = [(s, r) for s in RECOVERY for system in SYSTEMS for r in rows(report, s, system)]
+    if not runs:
+        return []
+    lines = ["Reconnects (Kubecast: `since`; Socket.IO: connection state recovery; continuity checked across connections; "
+             "a reset is a client that could not resume: Kubecast sends a snapshot, Socket.IO replays nothing):", "",
+             "| system | scenario | clients × events/s | clients cut | resumes / resets | all back and caught up | loss → caught up p50 / p99 / max ms | gaps | duplicates | complete |",
+             "|---|---|---|---:|---:|---:|---|---:|---:|:-:|"]
+    for scenario, r in runs:
+        q = r.get("recovery_us") or {}
+        rec = " / ".join(f"{q.get(k, 0) / 1000:.0f}" for k in ("p50", "p99", "max"))
+        lines.append(f"| {SYSTEMS[r['system']][0]} | {RECOVERY[scenario]} | {r['clients']:,}×{r['rate']}/s | {r.get('lost', 0):,} | "
+                     f"{r.get('resumes', 0):,} / {r.get('resets', 0):,} | {r.get('all_back_seconds', 0):.2f} s | {rec} | "
+                     f"{r['gaps']} | {r['duplicates']} | {'✔' if r.get('complete') else '✘'} |")
+    return lines + [""]
+
+
 def markdown(report: dict, plots: list[Path], machine: dict) -> str:
     out = ["## Kubecast vs Socket.IO, same run, same machine (issue 7)", ""]
     out += [f"- **{k}**: {v}" for k, v in machine.items()]
     out += ["", *comparison_table(report), "", "Every delivery checked (seq continuity per client):", "",
-            *integrity_table(report), "", *slow_table(report), *hybrid_table(report)]
+            *integrity_table(report), "", *slow_table(report), *hybrid_table(report), *recovery_table(report)]
     if report.get("failed"):
         out += ["Runs that did not complete:", ""] + [f"- {name}: {why}" for name, why in report["failed"]] + [""]
     out += [f"![{p.stem}]({p})" for p in plots]

@@ -6,7 +6,7 @@ Run: python -m unittest discover bench/report (bench/compare.sh runs it first)."
 
 import unittest
 
-from report import integrity_problems
+from report import integrity_problems, markdown
 
 
 def deliver(system="kubecast", **bad):
@@ -82,6 +82,44 @@ class IssueSevenScenariosTest(unittest.TestCase):
     def test_a_soak_with_a_gap_or_a_dead_fanout_fails(self):
         self.assertEqual(len(integrity_problems({"soak": [soak(gaps=1)]})), 1)
         self.assertEqual(len(integrity_problems({"soak": [soak(fanout_alive=False)]})), 1)
+def recovery(**over):
+    row = {"system": "kubecast", "clients": 100, "rate": 20, "connected": 100, "lost": 100, "resumes": 100,
+           "resets": 0, "recovering_at_end": 0, "short_of_head": 0, "complete": True, "all_back_seconds": 0.4,
+           "recovery_us": {"p50": 90_000, "p99": 300_000, "max": 400_000},
+           "gaps": 0, "duplicates": 0, "out_of_order": 0, "missing": 0}
+    row.update(over)
+    return row
+
+
+class RecoveryTest(unittest.TestCase):
+    def test_clean_storm_and_failover_runs_pass(self):
+        self.assertEqual(integrity_problems({"storm": [recovery()], "failover": [recovery()]}), [])
+
+    def test_a_loss_across_reconnects_fails(self):
+        for scenario in ("storm", "failover"):
+            for field in ("gaps", "duplicates", "out_of_order", "missing"):
+                with self.subTest(scenario=scenario, field=field):
+                    problems = integrity_problems({scenario: [recovery(**{field: 2})]})
+                    self.assertEqual(len(problems), 1)
+                    self.assertIn(field, problems[0])
+
+    def test_clients_not_back_or_a_cut_that_hit_nobody_is_incomplete(self):
+        for bad in ({"complete": False, "recovering_at_end": 3}, {"lost": 0}):
+            with self.subTest(bad=bad):
+                problems = integrity_problems({"failover": [recovery(**bad)]})
+                self.assertEqual(len(problems), 1)
+                self.assertIn("incomplete", problems[0])
+
+    def test_the_markdown_has_a_row_per_recovery_run(self):
+        storm = [recovery(), recovery(system="socketio", resumes=0, resets=100)]
+        text = markdown({"storm": storm, "failover": [recovery(lost=33)]}, [], {})
+        self.assertIn("| Kubecast | S-storm (server killed and restarted) | 100×20/s | 100 | 100 / 0 | 0.40 s | 90 / 300 / 400 |", text)
+        self.assertIn("| Socket.IO + redis-streams-adapter | S-storm (server killed and restarted) | 100×20/s | 100 | 0 / 100 |", text)
+        self.assertIn("| Kubecast | S5 failover (busiest replica behind nginx killed) | 100×20/s | 33 |", text)
+
+    def test_the_peer_is_reported_not_judged_in_the_storm(self):
+        peer = recovery(system="socketio", gaps=4, complete=False)
+        self.assertEqual(integrity_problems({"storm": [recovery(), peer]}), [])
 
 
 if __name__ == "__main__":

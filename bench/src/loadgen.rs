@@ -13,7 +13,10 @@
 mod client;
 pub mod hybrid;
 pub mod poll;
+pub mod reconnect;
+mod resume;
 mod session;
+mod sio_resume;
 pub mod slow;
 
 #[cfg(test)]
@@ -99,6 +102,8 @@ pub struct ClientsArgs {
     pub slow: slow::SlowArgs,
     #[command(flatten)]
     pub poll: poll::PollArgs,
+    #[command(flatten)]
+    pub reconnect: reconnect::ReconnectArgs,
 }
 
 /// Latency quantiles in µs, plus the recorded buckets so several processes can be merged.
@@ -162,6 +167,9 @@ pub struct LoadgenResult {
     /// `--mode hybrid`: the polls' figures.
     #[serde(default)]
     pub poll: poll::PollFigures,
+    /// `--reconnect`: losses, resumes, resets and recovery times.
+    #[serde(default)]
+    pub reconnect: reconnect::ReconnectStats,
 }
 
 /// State shared by the clients of this process.
@@ -181,6 +189,33 @@ struct GenState {
     /// `--mode hybrid`: mean interval between polls, and what the polls saw.
     poll_interval: Duration,
     poll: RefCell<poll::PollTally>,
+    reconnect: RefCell<reconnect::ReconnectTally>,
+}
+
+#[cfg(test)]
+impl GenState {
+    /// A process with one open client at seq 0 in `mode`: nothing slow, no polls.
+    fn one_open_client(mode: Mode) -> Self {
+        let no_slow = slow::SlowArgs {
+            slow_share: 0.0,
+            slow_read_rate: 1,
+        };
+        Self {
+            mode,
+            tally: Default::default(),
+            failures: Default::default(),
+            closes: Default::default(),
+            connected: Cell::new(1),
+            failed: Cell::new(0),
+            open: Cell::new(1),
+            slots: vec![Cell::new(0)],
+            slow_plan: slow::SlowPlan::new(&no_slow, 1),
+            slow: Default::default(),
+            poll_interval: Duration::from_secs(1),
+            poll: Default::default(),
+            reconnect: Default::default(),
+        }
+    }
 }
 
 impl GenState {
@@ -208,6 +243,7 @@ pub fn main(args: ClientsArgs) -> anyhow::Result<()> {
         "--protocol socketio needs --epoch (the publisher's)"
     );
     check_hybrid(&args)?;
+    args.reconnect.validate().map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -246,6 +282,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         slow: slow::SlowTally::default(),
         poll_interval: args.poll.poll_interval,
         poll: RefCell::default(),
+        reconnect: RefCell::default(),
     });
     let stop = CancellationToken::new();
     let until = Rc::new(Cell::new(None::<(u64, tokio::time::Instant)>));
@@ -273,7 +310,20 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
             () = tokio::time::sleep_until(due) => {}
         }
         let src = args.source_ips[i % args.source_ips.len()];
-        tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
+        let backoff = args.reconnect.backoff();
+        if args.reconnect.reconnect && args.protocol == Protocol::SocketIo {
+            tokio::task::spawn_local(sio_resume::client(
+                i,
+                state.clone(),
+                src,
+                dial.clone(),
+                backoff,
+            ));
+        } else if args.reconnect.reconnect {
+            tokio::task::spawn_local(resume::client(i, state.clone(), src, dial.clone(), backoff));
+        } else {
+            tokio::task::spawn_local(client::client(i, state.clone(), src, dial.clone()));
+        }
     }
     let mut connect_seconds = None;
     let (mut short_of_until, mut slow_short_of_until) = (0, 0);
@@ -316,6 +366,7 @@ async fn run(args: ClientsArgs) -> anyhow::Result<LoadgenResult> {
         cpu_seconds: cpu_seconds() - cpu0,
         slow: slow::SlowFigures::of(&state.slow_plan, &state.slow, slow_short_of_until),
         poll: poll::PollFigures::of(&state.poll.borrow()),
+        reconnect: state.reconnect.borrow().result(),
     })
 }
 

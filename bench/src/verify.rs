@@ -110,6 +110,11 @@ impl Cursor {
         self.last
     }
 
+    /// The epoch of the cursor, once a snapshot, reset or event has based it.
+    pub fn epoch(&self) -> Option<&str> {
+        self.epoch.as_deref()
+    }
+
     fn rebase(&mut self, epoch: &str, seq: u64) {
         if self.epoch.as_deref() != Some(epoch) {
             self.epoch = Some(epoch.into());

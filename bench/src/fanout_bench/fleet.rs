@@ -2,6 +2,7 @@
 //! each: 127.0.0.2, 127.0.0.3, …), and the sum of their results.
 
 use super::procs::{Loadgen, LoadgenSpec};
+use crate::loadgen::reconnect::{Backoff, ReconnectStats};
 use crate::loadgen::{LoadgenResult, Protocol};
 use crate::verify::{Counters, latency_histogram};
 use std::collections::BTreeMap;
@@ -14,6 +15,8 @@ pub struct Dial<'a> {
     pub protocol: Protocol,
     /// Socket.IO: the publisher's epoch (clients start at its seq 0); empty for Kubecast.
     pub epoch: &'a str,
+    /// Clients reconnect with `since` after any close, with this backoff (`--reconnect`).
+    pub reconnect: Option<Backoff>,
 }
 
 /// What a fleet's clients do: the generators' `--mode`, and further `clients` flags.
@@ -54,6 +57,7 @@ pub struct FleetSum {
     pub connect_seconds: f64,
     pub loadgen_rss_bytes: u64,
     pub loadgen_cpu_seconds: f64,
+    pub reconnect: ReconnectStats,
 }
 
 /// The second octet of this run's source addresses, from the process id: a run started right
@@ -178,6 +182,7 @@ fn sum(results: &[LoadgenResult]) -> FleetSum {
         s.connect_seconds = s.connect_seconds.max(r.connect_seconds);
         s.loadgen_rss_bytes += r.rss_bytes;
         s.loadgen_cpu_seconds += r.cpu_seconds;
+        s.reconnect.add(&r.reconnect);
     }
     s.latency_us = Some(latency);
     s

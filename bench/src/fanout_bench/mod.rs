@@ -14,14 +14,19 @@ mod compare;
 mod extra_args;
 mod extra_sum;
 mod extra_table;
+mod failover;
 mod fleet;
 mod http_events;
 mod hybrid;
+mod nginx;
 mod peer;
 mod procs;
+mod recovery;
+mod recovery_table;
 mod scenarios;
 mod slow_readers;
 mod soak;
+mod storm;
 mod system;
 mod table;
 
@@ -43,6 +48,10 @@ pub enum Scenario {
     Hybrid,
     /// S7: the soak (Kubecast; on demand, minutes to hours).
     Soak,
+    /// Every connection cut at once (replica killed and restarted); Kubecast only.
+    Storm,
+    /// S5: the busiest of several replicas behind nginx killed; Kubecast only.
+    Failover,
 }
 
 /// `<clients>x<events per second>`, e.g. `1000x100`.
@@ -147,6 +156,8 @@ pub struct FanoutBenchArgs {
     /// The Node executable for the Socket.IO peer.
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
+    #[command(flatten)]
+    pub recovery: Box<recovery::RecoveryArgs>,
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -216,6 +227,9 @@ pub struct Report {
     pub slow: Vec<slow_readers::SlowRow>,
     pub hybrid: Vec<hybrid::HybridRow>,
     pub soak: Vec<soak::SoakRow>,
+    /// S-storm and S5 failover (Kubecast only).
+    pub storm: Vec<recovery::RecoveryRow>,
+    pub failover: Vec<recovery::RecoveryRow>,
     /// The systems' figures side by side, with the ratios the targets are about.
     pub comparison: Vec<compare::Comparison>,
     /// `node --version` of the Socket.IO peer.
@@ -242,6 +256,7 @@ pub async fn main(args: FanoutBenchArgs) -> anyhow::Result<()> {
 }
 
 async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
+    args.recovery.validate().map_err(anyhow::Error::msg)?;
     let fanout_bin = match &args.fanout_bin {
         Some(p) => p.clone(),
         None => procs::sibling("kubecast-fanout")?,
@@ -270,7 +285,7 @@ async fn run(args: FanoutBenchArgs) -> anyhow::Result<()> {
             .args
             .systems
             .contains(&System::KubecastBatched)
-            .then(|| b.args.batch_interval.as_millis() as u64),
+            .then_some(b.args.batch_interval.as_millis() as u64),
         ..Report::default()
     };
     for scenario in b.args.scenarios.clone() {
@@ -314,6 +329,7 @@ async fn run_scenario(b: &Bench, scenario: Scenario, report: &mut Report) {
                 }
             }
         }
+        Scenario::Storm | Scenario::Failover => recovery::run(b, scenario, report).await,
         Scenario::Events if !systems.iter().any(|s| s.is_kubecast()) => {}
         Scenario::Events => {
             eprintln!(

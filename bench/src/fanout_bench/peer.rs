@@ -58,6 +58,16 @@ impl Peer {
     /// Starts `server.js` on a free port and waits for its ready line.
     pub async fn start_server(&self, redis_url: &str, stream: &str) -> anyhow::Result<ServerProc> {
         let port = kubecast_shared::testing::free_port();
+        self.start_server_on(redis_url, stream, port).await
+    }
+
+    /// Starts `server.js` on `port` (e.g. that of one just killed) and waits for its ready line.
+    pub async fn start_server_on(
+        &self,
+        redis_url: &str,
+        stream: &str,
+        port: u16,
+    ) -> anyhow::Result<ServerProc> {
         let mut child = self
             .command("server.js", Stdio::null())
             .args(["--port", &port.to_string(), "--redis-url", redis_url])

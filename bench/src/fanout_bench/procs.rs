@@ -56,6 +56,18 @@ impl ServerProc {
         options: &FanoutOptions,
     ) -> anyhow::Result<Self> {
         let addr = format!("127.0.0.1:{}", kubecast_shared::testing::free_port());
+        Self::start_fanout_at(bin, addr, redis_url, cluster, options).await
+    }
+
+    /// Starts `kubecast-fanout` on `addr` (e.g. the address of one that was just killed) and
+    /// waits until `/readyz` answers 200.
+    pub async fn start_fanout_at(
+        bin: &Path,
+        addr: String,
+        redis_url: &str,
+        cluster: &str,
+        options: &FanoutOptions,
+    ) -> anyhow::Result<Self> {
         let mut cmd = Command::new(bin);
         cmd.args([
             "--listen",
@@ -161,6 +173,7 @@ impl Loadgen {
             .args(["--url", spec.dial.url, "--mode", spec.mode])
             .args(["--protocol", spec.dial.protocol.as_str()])
             .args(["--epoch", spec.dial.epoch])
+            .args(spec.dial.reconnect.map_or_else(Vec::new, |b| b.args()))
             .args(["--count", &spec.count.to_string()])
             .args(["--source-ips", &spec.source_ip.to_string()])
             .args(["--connect-rate", &spec.connect_rate.to_string()])

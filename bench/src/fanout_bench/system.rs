@@ -129,6 +129,7 @@ impl Target {
             url: &self.url,
             protocol: self.system.protocol(),
             epoch,
+            reconnect: None,
         }
     }
 

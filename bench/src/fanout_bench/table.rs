@@ -9,7 +9,7 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn ms(us: u64) -> f64 {
+pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
@@ -23,7 +23,7 @@ fn lat(q: &Quantiles) -> String {
     )
 }
 
-fn map(m: &BTreeMap<String, u64>) -> String {
+pub fn map(m: &BTreeMap<String, u64>) -> String {
     if m.is_empty() {
         return "–".into();
     }
@@ -50,6 +50,7 @@ pub fn print(b: &Bench, r: &Report) {
     print_deliver(r);
     print_events(r);
     super::extra_table::print(r);
+    super::recovery_table::print(r);
     print_comparison(&r.comparison);
     if !r.failed.is_empty() {
         println!("\n### Scenarios that did not complete\n");

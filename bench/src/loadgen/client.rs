@@ -24,6 +24,17 @@ pub struct Dial {
 }
 
 async fn connect(src: IpAddr, dial: &Dial, slow: bool) -> Result<Ws, String> {
+    connect_to(src, dial, &dial.url, slow).await
+}
+
+/// Connects to `url` (the dial's URL, or it with a resume query) from `src`; a `slow` client
+/// asks for a small receive buffer first.
+pub(super) async fn connect_to(
+    src: IpAddr,
+    dial: &Dial,
+    url: &str,
+    slow: bool,
+) -> Result<Ws, String> {
     let socket = match dial.target {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
@@ -46,7 +57,7 @@ async fn connect(src: IpAddr, dial: &Dial, slow: bool) -> Result<Ws, String> {
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::client_async_with_config(&*dial.url, stream, Some(config))
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
         .await
         .map_err(|e| {
             let s = format!("handshake: {e}");

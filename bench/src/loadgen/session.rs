@@ -49,9 +49,22 @@ impl Session {
         }
     }
 
+    /// A Socket.IO session whose cursor starts at `seq` of `epoch`: the next event is `seq + 1`
+    /// (a client whose session could not be restored starts again at the event it gets next).
+    pub fn socketio_from(epoch: &str, seq: u64) -> Self {
+        let mut session = Self::socketio(epoch);
+        session.cursor.start_at(epoch, seq);
+        session
+    }
+
     /// The highest seq the client has.
     pub fn last(&self) -> u64 {
         self.cursor.last()
+    }
+
+    /// The epoch of the cursor, once based.
+    pub fn epoch(&self) -> Option<&str> {
+        self.cursor.epoch()
     }
 
     pub fn on_text(&mut self, text: &str, mode: Mode, tally: &mut Tally) -> Next {

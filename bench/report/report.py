@@ -200,8 +200,10 @@ def slow_table(report: dict) -> list[str]:
     if not report.get("slow"):
         return []
     first = report["slow"][0]
+    bound = next((r["max_backlog"] for r in report["slow"] if r.get("max_backlog")), None)
+    bound_text = f"; Kubecast's `--max-backlog` {bound // 1024} KiB" if bound else ""
     lines = [f"S6: {first['slow_share'] * 100:g}% of the clients read at {first['slow_read_rate']} B/s "
-             "(small receive buffer); the others' figures:", "",
+             f"(small receive buffer){bound_text}; the others' figures:", "",
              "| system | clients × events/s | normal p50 / p99 / p99.9 ms, without | with slow readers | "
              "p99 change (ms) | normal gaps / dups (without, with) | slow readers' closes | server RSS at the end, MiB (without → with) |",
              "|---|---|---|---|---:|---|---|---|"]

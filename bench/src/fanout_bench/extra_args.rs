@@ -18,6 +18,10 @@ pub struct ExtraScenarioArgs {
     /// so the server's writes to it block).
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_read_rate: u64,
+    /// S6: Kubecast's `--max-backlog` in both of S6's runs (bytes; the fanout's default is
+    /// 8 MiB, which a 2 KiB/s reader of a short run never reaches).
+    #[arg(long, default_value_t = 256 << 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub slow_max_backlog: u64,
     /// Hybrid clients (Kubecast): `<clients>x<events/s>` runs of S-deliver whose clients also
     /// poll `GET /events?since=`.
     #[arg(long, value_delimiter = ',', value_parser = deliver_spec, default_value = "1000x20")]
@@ -98,6 +102,7 @@ mod tests {
         for bad in [
             &["--slow-share", "1.01"][..],
             &["--slow-read-rate", "0"],
+            &["--slow-max-backlog", "0"],
             &["--slow-deliver", "100"],
             &["--poll-interval", "0ms"],
             &["--soak", "10000by10"],

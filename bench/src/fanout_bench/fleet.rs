@@ -24,6 +24,8 @@ pub struct Dial<'a> {
 pub struct Load {
     pub mode: &'static str,
     pub extra: Vec<String>,
+    /// The Kubecast server's `--max-backlog` for this run (default: the fanout's own).
+    pub server_max_backlog: Option<u64>,
 }
 
 impl Load {
@@ -31,6 +33,7 @@ impl Load {
         Self {
             mode,
             extra: Vec::new(),
+            server_max_backlog: None,
         }
     }
 }

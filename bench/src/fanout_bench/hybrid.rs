@@ -34,6 +34,7 @@ pub async fn hybrid(b: &Bench, spec: DeliverSpec) -> anyhow::Result<HybridRow> {
             "--poll-interval".into(),
             format!("{}ms", interval.as_millis()),
         ],
+        server_max_backlog: None,
     };
     let (deliver, results) =
         deliver_load(b, System::Kubecast, spec.clients, spec.rate, &load).await?;

@@ -33,6 +33,8 @@ pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
 pub struct FanoutOptions {
     pub ring_capacity: Option<usize>,
     pub batch_interval: Duration,
+    /// `--max-backlog` (bytes), when not the fanout's default.
+    pub max_backlog: Option<u64>,
 }
 
 pub struct ServerProc {
@@ -88,6 +90,9 @@ impl ServerProc {
         .kill_on_drop(true);
         if let Some(ring) = options.ring_capacity {
             cmd.args(["--ring-capacity", &ring.to_string()]);
+        }
+        if let Some(bound) = options.max_backlog {
+            cmd.args(["--max-backlog", &bound.to_string()]);
         }
         let mut child = cmd.spawn().with_context(|| {
             format!(

@@ -163,7 +163,7 @@ pub async fn deliver_load(
     rate: u64,
     load: &Load,
 ) -> anyhow::Result<(DeliverRow, Vec<LoadgenResult>)> {
-    let mut target = Target::start(b, system).await?;
+    let mut target = Target::start_bounded(b, system, load.server_max_backlog).await?;
     let mut fleet = Fleet::start_load(
         b.source_ips(n),
         &target.dial(),

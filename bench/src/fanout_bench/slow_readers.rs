@@ -3,6 +3,8 @@
 //! them reading at `--slow-read-rate` on sockets with a small receive buffer. The normal clients'
 //! latency in both runs and its change, their gaps and duplicates (must be 0), and what became of
 //! the slow readers (Kubecast closes them with 4008 "too slow") are reported side by side.
+//! Kubecast runs both with `--max-backlog` at `--slow-max-backlog` (256 KiB), so a slow reader
+//! reaches the bound within a short run.
 
 use super::extra_sum::{SlowSum, slow_sum};
 use super::fleet::Load;
@@ -19,6 +21,8 @@ pub struct SlowRow {
     pub rate: u64,
     pub slow_share: f64,
     pub slow_read_rate: u64,
+    /// Kubecast's `--max-backlog` in both runs (none for Socket.IO, which has no bound).
+    pub max_backlog: Option<u64>,
     /// Every client reading at full speed.
     pub baseline: DeliverRow,
     /// The normal clients of the run with slow readers (its figures exclude the slow ones).
@@ -35,10 +39,16 @@ pub struct SlowRow {
 pub async fn slow_readers(b: &Bench, system: System, spec: DeliverSpec) -> anyhow::Result<SlowRow> {
     let x = &b.args.extra;
     let (n, rate) = (spec.clients, spec.rate);
-    let (baseline, _) = deliver_load(b, system, n, rate, &Load::mode("receive")).await?;
+    let bound = Some(x.slow_max_backlog);
+    let baseline_load = Load {
+        server_max_backlog: bound,
+        ..Load::mode("receive")
+    };
+    let (baseline, _) = deliver_load(b, system, n, rate, &baseline_load).await?;
     let load = Load {
         mode: "receive",
         extra: x.slow_flags(),
+        server_max_backlog: bound,
     };
     let (with_slow, results) = deliver_load(b, system, n, rate, &load).await?;
     let change = |f: fn(&DeliverRow) -> u64| f(&with_slow) as i64 - f(&baseline) as i64;
@@ -48,6 +58,7 @@ pub async fn slow_readers(b: &Bench, system: System, spec: DeliverSpec) -> anyho
         rate,
         slow_share: x.slow_share,
         slow_read_rate: x.slow_read_rate,
+        max_backlog: system.is_kubecast().then_some(x.slow_max_backlog),
         p50_change_us: change(|d| d.latency_us.p50),
         p99_change_us: change(|d| d.latency_us.p99),
         p999_change_us: change(|d| d.latency_us.p999),

@@ -84,12 +84,23 @@ pub struct Target {
 impl Target {
     /// A fresh log or stream and a fresh server process on it.
     pub async fn start(b: &Bench, system: System) -> anyhow::Result<Self> {
+        Self::start_bounded(b, system, None).await
+    }
+
+    /// [`start`](Self::start), with Kubecast's `--max-backlog` set when given (Socket.IO has no
+    /// such bound).
+    pub async fn start_bounded(
+        b: &Bench,
+        system: System,
+        max_backlog: Option<u64>,
+    ) -> anyhow::Result<Self> {
         let (server, feed) = match system {
             System::Kubecast | System::KubecastBatched => {
                 let log = FreshLog::create(&b.redis_url).await?;
                 let fanout = FanoutOptions {
-                    ring_capacity: None,
                     batch_interval: system.batch_interval(b),
+                    max_backlog,
+                    ..FanoutOptions::default()
                 };
                 let server =
                     ServerProc::start_fanout(&b.fanout_bin, &b.redis_url, &log.cluster, &fanout)

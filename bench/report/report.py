@@ -195,6 +195,12 @@ def closes(m: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(m.items())) or "–"
 
 
+def server_closed(row: dict) -> str:
+    """The server's own count of 4008 closes, when it keeps one (Kubecast)."""
+    n = row.get("fanout_too_slow_closes")
+    return "" if n is None else f"; server closed {n} with 4008"
+
+
 def slow_table(report: dict) -> list[str]:
     """S6: the normal clients' latency without and with slow readers, and the slow readers' fate."""
     if not report.get("slow"):
@@ -212,7 +218,8 @@ def slow_table(report: dict) -> list[str]:
         lines.append(f"| {SYSTEMS.get(r['system'], (r['system'],))[0]} | {r['clients']}×{r['rate']}/s | "
                      f"{quantiles(b['latency_us'])} | {quantiles(w['latency_us'])} | {r['p99_change_us'] / 1000:+.2f} | "
                      f"{b['gaps']} / {b['duplicates']}, {w['gaps']} / {w['duplicates']} | "
-                     f"{closes(r['slow']['closes'])} (of {r['slow']['connected']}; {r['slow'].get('short_of_head', 0)} open and behind at the end) | "
+                     f"{closes(r['slow']['closes'])} (of {r['slow']['connected']}; {r['slow'].get('short_of_head', 0)} open and behind at the end)"
+                     f"{server_closed(w)} | "
                      f"{b['fanout_rss_end_bytes'] / 2**20:.1f} → {w['fanout_rss_end_bytes'] / 2**20:.1f} |")
     return lines + [""]
 

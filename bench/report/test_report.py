@@ -71,6 +71,13 @@ class IssueSevenScenariosTest(unittest.TestCase):
                     self.assertEqual(len(problems), 1)
                     self.assertIn(run, problems[0])
 
+    def test_s6_shows_the_servers_own_4008_count_when_it_keeps_one(self):
+        from report import slow_table
+        row = slow(with_slow=dict(deliver(), fanout_too_slow_closes=10, latency_us={}, fanout_rss_end_bytes=0))
+        row.update(slow_share=0.01, slow_read_rate=2048, p99_change_us=0)
+        row["baseline"].update(latency_us={}, fanout_rss_end_bytes=0)
+        self.assertIn("server closed 10 with 4008", "\n".join(slow_table({"slow": [row]})))
+
     def test_s6_peer_rows_are_reported_not_judged(self):
         self.assertEqual(integrity_problems({"slow": [slow("socketio", with_slow=deliver("socketio", gaps=4))]}), [])
 

@@ -11,7 +11,6 @@ use super::recovery::{Cut, RecoveryRow, publish_during};
 use super::scenarios::FreshLog;
 use super::system::System;
 use super::{Bench, DeliverSpec};
-use crate::http1::get_once;
 use crate::loadgen::Protocol;
 use crate::publisher::now_us;
 use anyhow::Context;
@@ -99,36 +98,5 @@ async fn kill_busiest(replicas: &mut Vec<ServerProc>) -> anyhow::Result<Cut> {
 
 /// The replica's `kubecast_fanout_connections` gauge.
 async fn connections(addr: &str) -> anyhow::Result<u64> {
-    let (code, body) = get_once(addr, "/metrics").await?;
-    anyhow::ensure!(code == 200, "{addr}/metrics answered {code}");
-    gauge(
-        &String::from_utf8_lossy(&body),
-        "kubecast_fanout_connections",
-    )
-    .with_context(|| format!("{addr}/metrics has no kubecast_fanout_connections"))
-}
-
-/// The value of an unlabelled gauge in a Prometheus text exposition.
-fn gauge(text: &str, name: &str) -> Option<u64> {
-    text.lines().find_map(|line| {
-        let (n, v) = line.split_once(' ')?;
-        (n == name)
-            .then(|| v.trim().parse::<f64>().ok())?
-            .map(|v| v as u64)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::gauge;
-
-    #[test]
-    fn the_connections_gauge_is_read_by_its_exact_name() {
-        let text = "# HELP kubecast_fanout_connections Open WebSocket sessions\n\
-                    # TYPE kubecast_fanout_connections gauge\n\
-                    kubecast_fanout_connections 6337\n\
-                    kubecast_fanout_connections_opened_total 7000\n";
-        assert_eq!(gauge(text, "kubecast_fanout_connections"), Some(6337));
-        assert_eq!(gauge(text, "kubecast_fanout_closes"), None);
-    }
+    super::procs::metric(addr, "kubecast_fanout_connections").await
 }

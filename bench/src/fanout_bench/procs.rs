@@ -255,3 +255,40 @@ impl Loadgen {
         serde_json::from_str(line).with_context(|| format!("bad load generator output {out:?}"))
     }
 }
+
+/// One sample of the server's `/metrics` on `addr`, by its exact series name (with its labels,
+/// e.g. `kubecast_fanout_closes_total{reason="too_slow"}`).
+pub async fn metric(addr: &str, series: &str) -> anyhow::Result<u64> {
+    let (code, body) = get_once(addr, "/metrics").await?;
+    anyhow::ensure!(code == 200, "{addr}/metrics answered {code}");
+    sample(&String::from_utf8_lossy(&body), series)
+        .with_context(|| format!("{addr}/metrics has no {series}"))
+}
+
+/// The value of one series in a Prometheus text exposition.
+fn sample(text: &str, series: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (n, v) = line.split_once(' ')?;
+        (n == series)
+            .then(|| v.trim().parse::<f64>().ok())?
+            .map(|v| v as u64)
+    })
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use super::sample;
+
+    #[test]
+    fn a_series_is_read_by_its_exact_name_and_labels() {
+        let text = "# HELP kubecast_fanout_connections Open WebSocket sessions\n\
+                    # TYPE kubecast_fanout_connections gauge\n\
+                    kubecast_fanout_connections 6337\n\
+                    kubecast_fanout_connections_opened_total 7000\n\
+                    kubecast_fanout_closes_total{reason=\"too_slow\"} 10\n";
+        assert_eq!(sample(text, "kubecast_fanout_connections"), Some(6337));
+        assert_eq!(sample(text, "kubecast_fanout_closes"), None);
+        let too_slow = r#"kubecast_fanout_closes_total{reason="too_slow"}"#;
+        assert_eq!(sample(text, too_slow), Some(10));
+    }
+}

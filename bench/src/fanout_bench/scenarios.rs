@@ -4,6 +4,7 @@
 //! the server under test: `kubecast-fanout`, or the Socket.IO peer's `node server.js`.
 
 use super::fleet::{Fleet, Load};
+use super::procs::metric;
 use super::system::{System, Target};
 use super::{Bench, Quantiles};
 use crate::loadgen::LoadgenResult;
@@ -99,6 +100,9 @@ pub async fn idle(b: &Bench, system: System, n: usize) -> anyhow::Result<IdleRow
     })
 }
 
+/// Kubecast's count of sessions it closed as too slow.
+const TOO_SLOW: &str = r#"kubecast_fanout_closes_total{reason="too_slow"}"#;
+
 /// S-deliver figures for one N × R.
 #[derive(Debug, Default, Serialize)]
 pub struct DeliverRow {
@@ -145,6 +149,9 @@ pub struct DeliverRow {
     /// Open clients that had not received the last published seq when their generator stopped.
     pub short_of_head: u64,
     pub fanout_alive: bool,
+    /// Kubecast: sessions the server closed with 4008 "too slow" (its own count; a slow
+    /// reader sees the close only once it has read what was queued before it).
+    pub fanout_too_slow_closes: Option<u64>,
     pub loadgen_cpu_seconds: f64,
     pub loadgen_rss_bytes: u64,
 }
@@ -185,6 +192,10 @@ pub async fn deliver_load(
     let cpu = target.server.cpu() - cpu0;
     let rss_end = target.server.rss();
     let alive = target.server.alive();
+    let too_slow = match system.is_kubecast() && alive {
+        true => metric(&target.server.addr, TOO_SLOW).await.ok(),
+        false => None,
+    };
     target.server.stop().await;
     let c = &sum.counts;
     let row = DeliverRow {
@@ -221,6 +232,7 @@ pub async fn deliver_load(
         closes: sum.closes,
         short_of_head: sum.short_of_until,
         fanout_alive: alive,
+        fanout_too_slow_closes: too_slow,
         loadgen_cpu_seconds: sum.loadgen_cpu_seconds,
         loadgen_rss_bytes: sum.loadgen_rss_bytes,
     };

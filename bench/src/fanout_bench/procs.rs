@@ -259,10 +259,17 @@ impl Loadgen {
 /// One sample of the server's `/metrics` on `addr`, by its exact series name (with its labels,
 /// e.g. `kubecast_fanout_closes_total{reason="too_slow"}`).
 pub async fn metric(addr: &str, series: &str) -> anyhow::Result<u64> {
+    metric_if_any(addr, series)
+        .await?
+        .with_context(|| format!("{addr}/metrics has no {series}"))
+}
+
+/// [`metric`], or `None` when the series is absent (a labelled counter appears only once
+/// counted).
+pub async fn metric_if_any(addr: &str, series: &str) -> anyhow::Result<Option<u64>> {
     let (code, body) = get_once(addr, "/metrics").await?;
     anyhow::ensure!(code == 200, "{addr}/metrics answered {code}");
-    sample(&String::from_utf8_lossy(&body), series)
-        .with_context(|| format!("{addr}/metrics has no {series}"))
+    Ok(sample(&String::from_utf8_lossy(&body), series))
 }
 
 /// The value of one series in a Prometheus text exposition.

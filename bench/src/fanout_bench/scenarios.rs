@@ -4,7 +4,7 @@
 //! the server under test: `kubecast-fanout`, or the Socket.IO peer's `node server.js`.
 
 use super::fleet::{Fleet, Load};
-use super::procs::metric;
+use super::procs::metric_if_any;
 use super::system::{System, Target};
 use super::{Bench, Quantiles};
 use crate::loadgen::LoadgenResult;
@@ -193,7 +193,10 @@ pub async fn deliver_load(
     let rss_end = target.server.rss();
     let alive = target.server.alive();
     let too_slow = match system.is_kubecast() && alive {
-        true => metric(&target.server.addr, TOO_SLOW).await.ok(),
+        true => metric_if_any(&target.server.addr, TOO_SLOW)
+            .await
+            .ok()
+            .map(|n| n.unwrap_or(0)),
         false => None,
     };
     target.server.stop().await;

@@ -5,11 +5,13 @@
 # S6 1% slow readers; hybrid clients polling /events, Kubecast alone; S-storm; S5 failover,
 # Kubecast alone), draws the plots and writes the side-by-side section of BENCHMARKS.md.
 #
-#   bench/compare.sh [smoke|ci|full|soak|sweep]
+#   bench/compare.sh [smoke|ci|full|scale|soak|sweep]
 #     smoke  seconds, debug build, nothing written but target/bench/ (CI runs it: both systems
 #            must complete and Kubecast must have no gap, duplicate or reordering)
 #     ci     the default: about 10-15 minutes; updates BENCHMARKS.md and bench/results/*.png
 #     full   longer windows and 19k clients delivering
+#     scale  19k clients only: S2 at 19000x10 (all three) and S5 failover at 19000x20 (Kubecast);
+#            writes its own BENCHMARKS.md section, its plots in bench/results/scale/
 #     soak   S7, Kubecast alone, on demand (not in CI): SOAK (10000x10) for SOAK_DURATION (30m),
 #            RSS and fds sampled every SOAK_SAMPLE (10s); writes its own BENCHMARKS.md section
 #     sweep  Kubecast alone at each --batch-interval of SWEEP_INTERVALS (0ms 25ms 50ms 100ms 200ms)
@@ -17,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-ci}"
+scenarios=idle,deliver,events,slow,hybrid,storm,failover
 case "$size" in
   smoke) profile=debug; args=(--idle 200 --deliver 200x20 --deliver-duration 5s --events-duration 2s --settle 1s
     --slow-deliver 200x20 --hybrid 100x20 --storm 100x20 --failover 150x20 --warmup 2s --recover-window 4s) ;;
@@ -24,10 +27,12 @@ case "$size" in
     --slow-deliver 1000x100 --hybrid 1000x20 --storm 5000x20 --failover 3000x20 --recover-window 30s) ;;
   full) profile=release; args=(--idle 1000,10000,19000 --deliver 1000x100,10000x20,19000x10 --deliver-duration 60s
     --slow-deliver 1000x100,10000x20 --hybrid 1000x20,10000x10 --storm 19000x20 --failover 19000x20 --recover-window 30s) ;;
+  scale) profile=release; scenarios=deliver,failover
+    args=(--deliver 19000x10 --deliver-duration 20s --failover 19000x20 --recover-window 30s) ;;
   soak) profile=release; args=(--soak "${SOAK:-10000x10}" --soak-duration "${SOAK_DURATION:-30m}"
     --soak-sample "${SOAK_SAMPLE:-10s}") ;;
   sweep) profile=release; args=(--deliver "${SWEEP_DELIVER:-1000x100,10000x20}" --deliver-duration 20s) ;;
-  *) echo "compare.sh: size is smoke, ci, full, soak or sweep (got $size)" >&2; exit 2 ;;
+  *) echo "compare.sh: size is smoke, ci, full, scale, soak or sweep (got $size)" >&2; exit 2 ;;
 esac
 log() { printf '\n==> %s\n' "$*" >&2; }
 out=target/bench
@@ -101,19 +106,24 @@ if [ "$size" = soak ]; then
 fi
 
 log "running both systems ($size)"
-"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios idle,deliver,events,slow,hybrid,storm,failover \
+"target/$profile/kubecast-bench" fanout --systems kubecast,kubecast-batched,socketio --scenarios "$scenarios" \
   "${args[@]}" --json "$out/$size.json" | tee "$out/$size-tables.md"
 
 plots="$out/plots-$size"
-[ "$size" = smoke ] || plots=bench/results
+case "$size" in ci|full) plots=bench/results ;; esac
+title="Kubecast vs Socket.IO, same run, same machine (issue 7)"
+if [ "$size" = scale ]; then title="At 19,000 clients: S2 and S5 (bench/compare.sh scale)"; plots=bench/results/scale; fi
 sio_version="$(node -p "require('./bench/socketio/node_modules/socket.io/package.json').version")"
 adapter_version="$(node -p "require('./bench/socketio/node_modules/@socket.io/redis-streams-adapter/package.json').version")"
 log "plots and the BENCHMARKS.md section"
-"$venv/bin/python" bench/report/report.py "$out/$size.json" --plots "$plots" --markdown "$out/$size-compare.md" \
+"$venv/bin/python" bench/report/report.py "$out/$size.json" --plots "$plots" --markdown "$out/$size-compare.md" --title "$title" \
   --machine "date=$(date -u +%Y-%m-%d)" \
   --machine "machine=$machine_line" \
   --machine "versions=$(rustc --version | cut -d' ' -f1-2), kubecast $(git rev-parse --short HEAD), node $(node --version), socket.io $sio_version, @socket.io/redis-streams-adapter $adapter_version, $(redis-server --version | cut -d' ' -f1-3)" \
   --machine "size=$size ($profile build): ${args[*]}" \
   --check
 
-[ "$size" = smoke ] || write_section "$out/$size-compare.md" compare
+case "$size" in
+  ci|full) write_section "$out/$size-compare.md" compare ;;
+  scale) write_section "$out/$size-compare.md" scale ;;
+esac

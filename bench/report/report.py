@@ -279,8 +279,11 @@ def recovery_table(report: dict) -> list[str]:
     return lines + [""]
 
 
-def markdown(report: dict, plots: list[Path], machine: dict) -> str:
-    out = ["## Kubecast vs Socket.IO, same run, same machine (issue 7)", ""]
+TITLE = "Kubecast vs Socket.IO, same run, same machine (issue 7)"
+
+
+def markdown(report: dict, plots: list[Path], machine: dict, title: str = TITLE) -> str:
+    out = [f"## {title}", ""]
     out += [f"- **{k}**: {v}" for k, v in machine.items()]
     out += ["", *comparison_table(report), "", "Every delivery checked (seq continuity per client):", "",
             *integrity_table(report), "", *slow_table(report), *hybrid_table(report), *recovery_table(report)]
@@ -333,6 +336,7 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, required=True)
     parser.add_argument("--machine", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--check", action="store_true", help="fail on incomplete runs or any Kubecast gap")
+    parser.add_argument("--title", default=TITLE)
     parser.add_argument("--soak", action="store_true", help="RUN.json is a soak run: write the soak section")
     args = parser.parse_args()
     report = json.loads(args.run.read_text())
@@ -342,9 +346,11 @@ def main() -> int:
         print(f"report: {args.run} has no side-by-side figures (did both systems run?)", file=sys.stderr)
         return 1
     args.plots.mkdir(parents=True, exist_ok=True)
-    plots = [plot_memory(report, args.plots), plot_deliveries(report, args.plots), plot_latency(report, args.plots)]
+    plots = [plot_deliveries(report, args.plots), plot_latency(report, args.plots)]
+    if report.get("idle"):  # a scale run has no idle connections to draw
+        plots.insert(0, plot_memory(report, args.plots))
     machine = dict(kv.split("=", 1) for kv in args.machine)
-    args.markdown.write_text(markdown(report, plots, machine))
+    args.markdown.write_text(markdown(report, plots, machine, args.title))
     print(f"report: wrote {args.markdown} and {len(plots)} plots in {args.plots}")
     return checked(args, report)
 

@@ -18,7 +18,7 @@ describe('script options', () => {
     ['deploy/local/run.sh', ['--replicas', '0'], /at least 1/],
     ['deploy/local/run.sh', ['--port', '80x'], /take numbers/],
     ['deploy/local/run.sh', ['--bogus'], /unknown option --bogus/],
-    ['bench/compare.sh', ['huge'], /smoke, ci, full, soak or sweep \(got huge\)/],
+    ['bench/compare.sh', ['huge'], /smoke, ci, full, scale, soak or sweep \(got huge\)/],
   ];
   for (const [script, args, message] of cases) {
     test(`${script} ${args.join(' ')} is refused`, () => {

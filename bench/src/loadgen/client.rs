@@ -135,6 +135,32 @@ pub async fn client(i: usize, state: Rc<GenState>, src: IpAddr, dial: Rc<Dial>) 
     slot.set(u64::MAX);
 }
 
+/// Reads `ws` until the connection ends, handing each text frame to `on_text` and sending its
+/// replies; returns the cause (close code, `eof`, `error: …` or the verifier's own).
+pub(super) async fn read_until_end(ws: &mut Ws, mut on_text: impl FnMut(&str) -> Next) -> String {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => match on_text(text.as_str()) {
+                Next::Read => {}
+                Next::Reply(reply) => {
+                    if let Err(e) = ws.send(Message::text(reply)).await {
+                        return format!("error: {e}").chars().take(60).collect();
+                    }
+                }
+                Next::End(cause) => return cause.to_string(),
+            },
+            Some(Ok(Message::Close(frame))) => {
+                return frame.map_or("close-without-code".into(), |f| {
+                    u16::from(f.code).to_string()
+                });
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return format!("error: {e}").chars().take(60).collect(),
+            None => return "eof".into(),
+        }
+    }
+}
+
 fn failed(state: &GenState, slot: &Cell<u64>, cause: String) {
     state.failed.set(state.failed.get() + 1);
     GenState::bump(&state.failures, cause);

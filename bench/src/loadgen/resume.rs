@@ -3,17 +3,15 @@
 //! [`Session`], so its cursor checks continuity across connections. See `reconnect.rs` for when a
 //! recovery starts and ends.
 
-use super::client::connect_to;
+use super::client::{connect_to, read_until_end};
 use super::reconnect::{Backoff, Jitter, resume_url};
 use super::session::{Next, Session};
 use super::{GenState, Ws};
 use crate::publisher::now_us;
-use futures::{SinkExt, StreamExt};
 use std::cell::Cell;
 use std::net::IpAddr;
 use std::rc::Rc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 /// A recovery under way: since when, and what the new connection must deliver.
 struct Recovery {
@@ -117,30 +115,7 @@ async fn reconnect(
 impl Conn<'_> {
     /// Reads one connection until it ends; returns the close cause.
     async fn read(&mut self, ws: &mut Ws, session: &mut Session) -> String {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(text))) => {
-                    let next = self.on_text(text.as_str(), session);
-                    match next {
-                        Next::Read => {}
-                        Next::Reply(reply) => {
-                            if let Err(e) = ws.send(Message::text(reply)).await {
-                                return format!("error: {e}").chars().take(60).collect();
-                            }
-                        }
-                        Next::End(cause) => return cause.to_string(),
-                    }
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    return frame.map_or("close-without-code".into(), |f| {
-                        u16::from(f.code).to_string()
-                    });
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return format!("error: {e}").chars().take(60).collect(),
-                None => return "eof".into(),
-            }
-        }
+        read_until_end(ws, |text| self.on_text(text, session)).await
     }
 
     fn on_text(&mut self, text: &str, session: &mut Session) -> Next {
@@ -216,6 +191,16 @@ mod tests {
         GenState::one_open_client(Mode::Receive)
     }
 
+    /// The client's connection bookkeeping before its first connection.
+    fn fresh(state: &GenState) -> Conn<'_> {
+        Conn {
+            state,
+            slot: &state.slots[0],
+            recovery: None,
+            first_frame: true,
+        }
+    }
+
     fn hello(seq: u64) -> String {
         format!(
             r#"{{"type":"hello","epoch":"e1","seq":{seq},"server":"a","heartbeat_ms":2000,"protocol":1}}"#
@@ -251,12 +236,7 @@ mod tests {
     fn a_resume_is_caught_up_at_the_head_its_hello_announced() {
         let st = state();
         let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
-        let mut conn = Conn {
-            state: &st,
-            slot,
-            recovery: None,
-            first_frame: true,
-        };
+        let mut conn = fresh(&st);
         connection(
             &mut conn,
             &mut session,
@@ -277,13 +257,8 @@ mod tests {
     #[test]
     fn continuity_is_checked_across_connections() {
         let st = state();
-        let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
-        let mut conn = Conn {
-            state: &st,
-            slot,
-            recovery: None,
-            first_frame: true,
-        };
+        let mut session = Session::kubecast();
+        let mut conn = fresh(&st);
         connection(
             &mut conn,
             &mut session,
@@ -299,13 +274,8 @@ mod tests {
     #[test]
     fn a_reset_and_snapshot_count_as_a_reset_not_a_gap() {
         let st = state();
-        let (mut session, slot) = (Session::kubecast(), &st.slots[0]);
-        let mut conn = Conn {
-            state: &st,
-            slot,
-            recovery: None,
-            first_frame: true,
-        };
+        let mut session = Session::kubecast();
+        let mut conn = fresh(&st);
         connection(&mut conn, &mut session, &[hello(2), snapshot(2)]);
         conn.lost();
         // Lost again before catching up: still one recovery.

@@ -9,7 +9,7 @@
 //! acknowledgement (everything before it came in order, or the cursor counted the gap); a reset
 //! client at the acknowledgement, as a Kubecast client is at its snapshot.
 
-use super::client::{Dial, connect_to};
+use super::client::{Dial, connect_to, read_until_end};
 use super::reconnect::{Backoff, Jitter};
 use super::session::{Next, Session};
 use super::{GenState, Ws};
@@ -127,27 +127,7 @@ async fn next_text(ws: &mut Ws) -> Result<String, String> {
 
 impl Client<'_> {
     async fn read(&mut self, ws: &mut Ws) -> String {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(text))) => match self.on_text(text.as_str()) {
-                    Next::Read => {}
-                    Next::Reply(reply) => {
-                        if let Err(e) = ws.send(Message::text(reply)).await {
-                            return format!("error: {e}").chars().take(60).collect();
-                        }
-                    }
-                    Next::End(cause) => return cause.to_string(),
-                },
-                Some(Ok(Message::Close(frame))) => {
-                    return frame.map_or("close-without-code".into(), |f| {
-                        u16::from(f.code).to_string()
-                    });
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return format!("error: {e}").chars().take(60).collect(),
-                None => return "eof".into(),
-            }
-        }
+        read_until_end(ws, |text| self.on_text(text)).await
     }
 
     fn on_text(&mut self, text: &str) -> Next {

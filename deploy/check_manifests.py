@@ -86,9 +86,14 @@ INVALID_VALUE_SETS = [
         "is not supported",
     ),
     (
-        "a Sentinel Redis URL",
-        {"redis": {"enabled": False}, "externalRedis": {"url": "redis+sentinel://s:26379/m"}},
-        "is not supported",
+        "a Sentinel Redis URL without a master name",
+        {"redis": {"enabled": False}, "externalRedis": {"url": "redis+sentinel://s:26379"}},
+        "a Sentinel URL is",
+    ),
+    (
+        "a Redis Cluster URL with a database other than 0",
+        {"redis": {"enabled": False}, "externalRedis": {"url": "redis+cluster://n:6379/2"}},
+        "only db 0",
     ),
     (
         "no Redis at all",

@@ -34,6 +34,10 @@ impl<L: EventLog> EventLog for TimedLog<L> {
         self.inner.meta().await
     }
 
+    async fn retire_epoch(&self, epoch: &Epoch, retired: &Epoch) -> Result<bool> {
+        self.inner.retire_epoch(epoch, retired).await
+    }
+
     async fn create_epoch(&self, epoch: &Epoch, fence: u64) -> Result<LogMeta> {
         self.inner.create_epoch(epoch, fence).await
     }

@@ -82,6 +82,13 @@ mod tests {
         async fn meta(&self) -> Result<Option<LogMeta>, LogError> {
             self.inner.meta().await
         }
+        async fn retire_epoch(
+            &self,
+            epoch: &kubecast_shared::Epoch,
+            retired: &kubecast_shared::Epoch,
+        ) -> Result<bool, LogError> {
+            self.inner.retire_epoch(epoch, retired).await
+        }
         async fn create_epoch(
             &self,
             epoch: &kubecast_shared::Epoch,

@@ -1,6 +1,6 @@
 //! The standalone binary refuses to start without Redis, with a message that says what to set.
 
-use kubecast_shared::testing::run_bounded;
+use kubecast_shared::testing::{run_bounded, run_bounded_code};
 use std::process::Command;
 
 #[test]
@@ -82,4 +82,22 @@ fn a_socket_send_buffer_that_is_not_a_byte_count_is_refused_at_parse_time() {
     assert!(stderr.contains("--socket-send-buffer"), "{stderr}");
     let stderr = refused(&["--socket-send-buffer", "-1"]);
     assert!(stderr.contains("-1"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_redis_url_is_refused_at_parse_time_with_exit_code_2() {
+    for (url, problem) in [
+        (
+            "redis+sentinel://s1:26379/master/db",
+            "\"db\" is not a number",
+        ),
+        ("redis+cluster://,", "names no host"),
+        ("tcp://127.0.0.1:6379", "unsupported Redis URL scheme"),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubecast-fanout"));
+        cmd.args(["--listen", "127.0.0.1:0", "--redis-url", url]);
+        let (code, stderr) = run_bounded_code(cmd);
+        assert_eq!(code, Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(problem), "{url}: {stderr}");
+    }
 }

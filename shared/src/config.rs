@@ -1,15 +1,18 @@
 //! Command-line/environment groups shared by the binaries (flattened into each binary's args).
 
 use crate::keys::validate_cluster_name;
-use crate::log::{AnyLog, MemoryLog, RedisLog, Result};
+use crate::log::{AnyLog, MemoryLog, RedisLog, Result, validate_redis_url};
 use clap::{Args, ValueEnum};
 
 /// Where the event log lives.
 #[derive(Args, Clone, Debug)]
 pub struct LogArgs {
-    /// Redis URL of the event log (redis://host:port/db). Without it the log is kept in memory,
-    /// which only works when producer and fanout run in one process (the embedded default).
-    #[arg(long, env = "REDIS_URL")]
+    /// Redis URL of the event log: redis://host:port/db (rediss:// for TLS),
+    /// redis+sentinel://host:port[,host:port…]/<master-name>[/<db>] (Sentinel; rediss+sentinel://
+    /// for TLS) or redis+cluster://host:port[,host:port…] (Redis Cluster; rediss+cluster://).
+    /// Without it the log is kept in memory, which only works when producer and fanout run in
+    /// one process (the embedded default).
+    #[arg(long, env = "REDIS_URL", value_parser = redis_url)]
     pub redis_url: Option<String>,
 
     /// Name of the cluster whose log this is (the Redis hash tag).
@@ -19,6 +22,10 @@ pub struct LogArgs {
     /// How many events the log retains (Redis trims approximately, in 100-entry blocks).
     #[arg(long, env = "KUBECAST_RETENTION_EVENTS", default_value_t = 100_000)]
     pub retention_events: usize,
+}
+
+fn redis_url(s: &str) -> Result<String, String> {
+    validate_redis_url(s)
 }
 
 fn cluster_name(s: &str) -> Result<String, String> {
@@ -77,4 +84,29 @@ pub struct TelemetryArgs {
     /// Log filter (tracing-subscriber EnvFilter syntax).
     #[arg(long, env = "KUBECAST_LOG", default_value = "info")]
     pub log: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Binary {
+        #[command(flatten)]
+        log: LogArgs,
+    }
+
+    #[test]
+    fn every_binary_refuses_a_malformed_redis_url_with_a_usage_error() {
+        let error = Binary::try_parse_from(["kubecast", "--redis-url", "redis+sentinel://s1"])
+            .expect_err("refused");
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("master name"), "{error}");
+        let ok = Binary::try_parse_from(["kubecast", "--redis-url", "redis+cluster://n1:7000"]);
+        assert_eq!(
+            ok.expect("a cluster URL parses").log.redis_url.as_deref(),
+            Some("redis+cluster://n1:7000")
+        );
+    }
 }

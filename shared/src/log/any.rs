@@ -25,6 +25,10 @@ impl EventLog for AnyLog {
         dispatch!(self, log => log.meta())
     }
 
+    async fn retire_epoch(&self, epoch: &Epoch, retired: &Epoch) -> Result<bool> {
+        dispatch!(self, log => log.retire_epoch(epoch, retired))
+    }
+
     async fn create_epoch(&self, epoch: &Epoch, fence: u64) -> Result<LogMeta> {
         dispatch!(self, log => log.create_epoch(epoch, fence))
     }

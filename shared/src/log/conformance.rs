@@ -1,10 +1,10 @@
 //! Contract tests run against both log implementations (Redis on a private `redis-server`, over
-//! plain TCP and over TLS).
+//! plain TCP and over TLS, through Redis Sentinel and on a Redis Cluster).
 
 use super::tls_redis::TlsRedis;
 use super::*;
 use crate::protocol::{Event, Op};
-use crate::testing::{RedisServer, unique_cluster};
+use crate::testing::{RedisClusterNodes, RedisServer, SentinelSet, unique_cluster};
 
 fn event(epoch: &Epoch, seq: u64, name: &str, op: Op) -> AppendEntry {
     let ev = Event {
@@ -57,6 +57,16 @@ where
     let log = RedisLog::connect(&tls.insecure_url(), &unique_cluster("conf-tls"), max_len)
         .await
         .expect("connect over TLS");
+    check(AnyLog::Redis(log)).await;
+    let sentinel = SentinelSet::start();
+    let log = RedisLog::connect(&sentinel.url(), &unique_cluster("conf-sentinel"), max_len)
+        .await
+        .expect("connect through Sentinel");
+    check(AnyLog::Redis(log)).await;
+    let cluster = RedisClusterNodes::start();
+    let log = RedisLog::connect(&cluster.url(), &unique_cluster("conf-cluster"), max_len)
+        .await
+        .expect("connect to the Redis Cluster");
     check(AnyLog::Redis(log)).await;
 }
 
@@ -322,4 +332,37 @@ async fn corrupt_entries_in_redis_are_reported_not_skipped() {
     );
     let tail = log.wait_after(Seq(1), 10, Duration::from_millis(10)).await;
     assert!(matches!(tail, Err(LogError::Corrupt(_))), "{tail:?}");
+}
+
+#[tokio::test]
+async fn a_retired_epoch_refuses_its_writer_and_keeps_the_history() {
+    with_logs(1000, |log| async move {
+        let ep = Epoch::generate();
+        log.create_epoch(&ep, 1).await.expect("epoch");
+        log.append(&batch(&ep, 1, 0, vec![event(&ep, 1, "a", Op::Added)]))
+            .await
+            .expect("append");
+        let retired = Epoch(format!("{}-retired", ep.as_str()));
+        let other = Epoch::generate();
+        assert!(
+            !log.retire_epoch(&other, &retired).await.expect("retire"),
+            "another epoch is left alone"
+        );
+        assert!(log.retire_epoch(&ep, &retired).await.expect("retire"));
+        assert!(
+            !log.retire_epoch(&ep, &retired).await.expect("retire"),
+            "only once"
+        );
+        let meta = log.meta().await.expect("meta").expect("the log exists");
+        assert_eq!((meta.epoch, meta.seq), (retired.clone(), Seq(1)));
+        let refused = log
+            .append(&batch(&ep, 1, 1, vec![event(&ep, 2, "a", Op::Updated)]))
+            .await;
+        assert!(
+            matches!(&refused, Err(LogError::EpochMismatch { current: Some(c), .. }) if *c == retired),
+            "{refused:?}"
+        );
+        assert_eq!(log.snapshot().await.expect("snap").objects.len(), 1);
+    })
+    .await;
 }

@@ -120,6 +120,17 @@ impl EventLog for MemoryLog {
         Ok(self.lock().meta.clone())
     }
 
+    async fn retire_epoch(&self, epoch: &Epoch, retired: &Epoch) -> Result<bool> {
+        let mut st = self.lock();
+        let Some(meta) = st.meta.as_mut().filter(|m| m.epoch == *epoch) else {
+            return Ok(false);
+        };
+        meta.epoch = retired.clone();
+        drop(st);
+        self.notify();
+        Ok(true)
+    }
+
     async fn create_epoch(&self, epoch: &Epoch, fence: Fence) -> Result<LogMeta> {
         let mut st = self.lock();
         if let Some(current) = st.meta.as_ref().map(|m| m.fence).filter(|f| *f > fence) {

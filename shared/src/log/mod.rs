@@ -10,12 +10,17 @@
 //! - `create_epoch` drops the previous log and snapshot, so `(epoch, seq)` is never reused.
 
 mod any;
+mod connection;
 mod memory;
 mod redis;
+mod sentinel;
 mod types;
+mod url;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod ha_tests;
 #[cfg(test)]
 mod tls_redis;
 
@@ -26,6 +31,7 @@ pub use types::{
     AppendBatch, AppendEntry, Fence, LogError, LogMeta, RangeRead, Result, SnapshotChange,
     SnapshotRead,
 };
+pub use url::{ClusterTarget, RedisTarget, SentinelTarget, UrlError, validate_redis_url};
 
 use crate::protocol::{Epoch, Seq, StoredEvent};
 use std::future::Future;
@@ -43,6 +49,16 @@ pub trait EventLog: Clone + Send + Sync + 'static {
         epoch: &Epoch,
         fence: Fence,
     ) -> impl Future<Output = Result<LogMeta>> + Send;
+
+    /// Retires `epoch` if the log is still at it: its meta's epoch becomes `retired`. A reader
+    /// calls it when it finds the history rewritten under the epoch (its head went backwards, or
+    /// the event at its head changed); the writer's next append is then refused and it starts a
+    /// new epoch. Returns whether this call retired it.
+    fn retire_epoch(
+        &self,
+        epoch: &Epoch,
+        retired: &Epoch,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Appends a batch atomically and returns the new head.
     fn append(&self, batch: &AppendBatch) -> impl Future<Output = Result<Seq>> + Send;

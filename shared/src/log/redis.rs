@@ -1,8 +1,11 @@
 //! The Redis event log (DESIGN §1): a stream, a snapshot hash and a meta hash under one hash tag,
 //! written only through Lua scripts so every check and write is atomic. Appends and page reads use
-//! a multiplexed auto-reconnecting connection; blocking tail reads use their own connection so a
-//! long `XREAD BLOCK` never stalls (or times out) other commands.
+//! the writer connection (auto-reconnecting; following a Sentinel failover or the Cluster's slot
+//! map, see `connection.rs`); blocking tail reads use their own connection so a long
+//! `XREAD BLOCK` never stalls (or times out) other commands.
 
+use super::connection::{Connector, LogConnection};
+use super::url::RedisTarget;
 use super::{
     AppendBatch, EventLog, Fence, LogError, LogMeta, RangeRead, Result, SnapshotChange,
     SnapshotRead,
@@ -11,8 +14,7 @@ use crate::keys::ClusterKeys;
 use crate::protocol::{Epoch, Seq, StoredEvent};
 use crate::time::now_ms;
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::{AsyncConnectionConfig, Client, Script};
+use redis::Script;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -27,6 +29,7 @@ struct Scripts {
     create_epoch: Script,
     read_range: Script,
     snapshot: Script,
+    retire_epoch: Script,
 }
 
 impl Scripts {
@@ -36,34 +39,32 @@ impl Scripts {
             create_epoch: Script::new(include_str!("lua/create_epoch.lua")),
             read_range: Script::new(include_str!("lua/read_range.lua")),
             snapshot: Script::new(include_str!("lua/snapshot.lua")),
+            retire_epoch: Script::new(include_str!("lua/retire_epoch.lua")),
         }
     }
 }
 
-/// One cluster's log in Redis.
+/// One cluster's log in Redis (one server, a Sentinel-managed primary or a Redis Cluster).
 #[derive(Clone)]
 pub struct RedisLog {
-    /// Shared: with TLS settings a `Client` is a few hundred bytes, and every clone of the log
+    /// Shared: with TLS settings the clients are a few hundred bytes, and every clone of the log
     /// (one per task that reads it) would copy them.
-    client: Arc<Client>,
+    connector: Arc<Connector>,
     keys: Arc<ClusterKeys>,
-    writer: ConnectionManager,
-    reader: Arc<Mutex<Option<MultiplexedConnection>>>,
+    writer: LogConnection,
+    reader: Arc<Mutex<Option<LogConnection>>>,
     scripts: Arc<Scripts>,
     max_len: usize,
 }
 
 impl RedisLog {
-    /// Connects to `url` for cluster `cluster`, retaining about `max_len` events.
+    /// Connects to `url` (any form [`RedisTarget`] accepts) for cluster `cluster`, retaining
+    /// about `max_len` events.
     pub async fn connect(url: &str, cluster: &str, max_len: usize) -> Result<Self> {
-        let client = Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(1);
-        let writer = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let connector = Connector::new(&RedisTarget::parse(url)?)?;
+        let writer = connector.writer().await?;
         Ok(Self {
-            client: Arc::new(client),
+            connector: Arc::new(connector),
             keys: Arc::new(ClusterKeys::new(cluster)),
             writer,
             reader: Arc::new(Mutex::new(None)),
@@ -72,23 +73,18 @@ impl RedisLog {
         })
     }
 
+    /// The Redis keys of this cluster's log.
     pub fn keys(&self) -> &ClusterKeys {
         &self.keys
     }
 
     /// A dedicated connection for blocking reads, without a response timeout.
-    async fn reader_connection(&self) -> Result<MultiplexedConnection> {
+    async fn reader_connection(&self) -> Result<LogConnection> {
         let mut slot = self.reader.lock().await;
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(None);
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        let conn = self.connector.reader().await?;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -177,6 +173,18 @@ impl EventLog for RedisLog {
             return Ok(None);
         }
         parse_meta(&raw).map(Some)
+    }
+
+    async fn retire_epoch(&self, epoch: &Epoch, retired: &Epoch) -> Result<bool> {
+        let done: i64 = self
+            .scripts
+            .retire_epoch
+            .key(&self.keys.meta)
+            .arg(epoch.as_str())
+            .arg(retired.as_str())
+            .invoke_async(&mut self.writer.clone())
+            .await?;
+        Ok(done == 1)
     }
 
     async fn create_epoch(&self, epoch: &Epoch, fence: Fence) -> Result<LogMeta> {

@@ -83,6 +83,8 @@ pub enum LogError {
     Missing,
     #[error("redis command failed")]
     Redis(#[from] redis::RedisError),
+    #[error("invalid Redis URL")]
+    InvalidUrl(#[from] super::UrlError),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
 }

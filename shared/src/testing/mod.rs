@@ -1,10 +1,16 @@
 //! Test support: a private `redis-server` per test on a free loopback port (or `REDIS_URL` with a
-//! unique cluster name when set). Compiled for this crate's tests and, with the `testing` feature,
+//! unique cluster name when set), a Sentinel set and a Redis Cluster of real processes. Compiled for this crate's tests and, with the `testing` feature,
 //! for the integration-test harness.
 
+mod cluster;
+mod process;
 mod proxy;
+mod sentinel;
 
+pub use cluster::RedisClusterNodes;
+pub use process::{RedisProcess, TempDir};
 pub use proxy::TcpProxy;
+pub use sentinel::{MASTER_NAME, SentinelSet};
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -124,45 +130,40 @@ pub fn free_port() -> u16 {
 }
 
 fn spawn_on(port: u16, data_dir: Option<&std::path::Path>) -> Option<Child> {
-    let mut cmd = Command::new("redis-server");
-    cmd.args([
+    let mut args: Vec<String> = [
         "--port",
         &port.to_string(),
         "--bind",
         "127.0.0.1",
         "--save",
         "",
-    ])
-    .args(["--maxmemory-policy", "noeviction"]);
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(["--maxmemory-policy", "noeviction"].map(String::from));
     match data_dir {
-        Some(dir) => cmd
-            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
-            .arg(dir),
-        None => cmd.args(["--appendonly", "no"]),
-    };
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(child);
+        Some(dir) => {
+            args.extend(
+                ["--appendonly", "yes", "--appendfsync", "always", "--dir"].map(String::from),
+            );
+            args.push(dir.display().to_string());
         }
-        if let Ok(Some(_)) = child.try_wait() {
-            return None; // exited: port taken
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        None => args.extend(["--appendonly", "no"].map(String::from)),
     }
-    let _ = child.kill();
-    None
+    process::spawn_listening(port, &args)
 }
 
 /// Runs a command for at most 10 s and returns (exited successfully, stderr). A process still
 /// running at the deadline is killed and reported as a success, so tests of start-up refusals
 /// fail instead of hanging.
-pub fn run_bounded(mut cmd: Command) -> (bool, String) {
+pub fn run_bounded(cmd: Command) -> (bool, String) {
+    let (code, stderr) = run_bounded_code(cmd);
+    (code.is_none_or(|c| c == 0), stderr)
+}
+
+/// Like [`run_bounded`], returning the exit code (`None` when it was still running at the
+/// deadline, or ended by a signal).
+pub fn run_bounded_code(mut cmd: Command) -> (Option<i32>, String) {
     use std::io::Read;
     let mut child = cmd
         .stdout(Stdio::null())
@@ -185,5 +186,5 @@ pub fn run_bounded(mut cmd: Command) -> (bool, String) {
     if let Some(mut err) = child.stderr.take() {
         let _ = err.read_to_string(&mut stderr);
     }
-    (status.is_none_or(|s| s.success()), stderr)
+    (status.and_then(|s| s.code()), stderr)
 }

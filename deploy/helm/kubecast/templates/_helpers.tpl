@@ -173,8 +173,8 @@ only the cluster-scoped ones (Namespace, Node) when producer.namespaces is set; 
 
 {{/*
 Checks the Redis choice (exactly one of the bundled Redis and an external URL) and the URL
-schemes the binaries' Redis client accepts (redis-rs with TLS, without its Sentinel and Cluster
-features: see the chart README).
+schemes the binaries' Redis client accepts (redis-rs with TLS, Sentinel and Cluster: see the
+chart README).
 */}}
 {{- define "kubecast.redis.validate" -}}
 {{- $external := or .Values.externalRedis.url .Values.externalRedis.existingSecret -}}
@@ -188,8 +188,14 @@ features: see the chart README).
 {{- fail "set externalRedis.url or externalRedis.existingSecret, not both" -}}
 {{- end -}}
 {{- with .Values.externalRedis.url -}}
-{{- if not (regexMatch "^(redis|valkey)s?://[^/]|^(unix|redis\\+unix|valkey\\+unix):///" .) -}}
-{{- fail (printf "externalRedis.url %q is not supported: the Kubecast binaries accept redis://, rediss:// (TLS), valkey:// and unix:// URLs only; Sentinel and Cluster URLs are not compiled in (see the chart README, Redis)" .) -}}
+{{- if not (regexMatch "^(redis|valkey)s?://[^/]|^(unix|redis\\+unix|valkey\\+unix):///|^rediss?\\+(sentinel|cluster)://[^/,]" .) -}}
+{{- fail (printf "externalRedis.url %q is not supported: the Kubecast binaries accept redis://, rediss:// (TLS), valkey://, unix://, redis+sentinel:// / rediss+sentinel:// and redis+cluster:// / rediss+cluster:// URLs (see the chart README, Redis)" .) -}}
+{{- end -}}
+{{- if and (regexMatch "^rediss?\\+sentinel://" .) (not (regexMatch "^rediss?\\+sentinel://[^/]+/[^/#]+(/[0-9]+)?/?(#insecure)?$" .)) -}}
+{{- fail (printf "externalRedis.url %q: a Sentinel URL is redis+sentinel://host:port[,host:port…]/<master-name>[/<db>]" .) -}}
+{{- end -}}
+{{- if and (regexMatch "^rediss?\\+cluster://" .) (not (regexMatch "^rediss?\\+cluster://[^/#]+(/0?)?(#insecure)?$" .)) -}}
+{{- fail (printf "externalRedis.url %q: a Cluster URL is redis+cluster://host:port[,host:port…] (a Redis Cluster has only db 0)" .) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

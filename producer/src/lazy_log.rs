@@ -27,13 +27,21 @@ impl LazyLog {
     }
 
     async fn get(&self) -> Result<&AnyLog> {
-        self.log.get_or_try_init(|| self.args.open()).await
+        // Boxed: opening nests the Redis clients' connect futures (the Cluster client's are
+        // deep), which would otherwise sit inline in every caller's future.
+        self.log
+            .get_or_try_init(|| Box::pin(self.args.open()))
+            .await
     }
 }
 
 impl EventLog for LazyLog {
     async fn meta(&self) -> Result<Option<LogMeta>> {
         self.get().await?.meta().await
+    }
+
+    async fn retire_epoch(&self, epoch: &Epoch, retired: &Epoch) -> Result<bool> {
+        self.get().await?.retire_epoch(epoch, retired).await
     }
 
     async fn create_epoch(&self, epoch: &Epoch, fence: u64) -> Result<LogMeta> {

@@ -235,6 +235,13 @@ impl EventLog for FlakyLog {
     async fn meta(&self) -> kubecast_shared::log::Result<Option<LogMeta>> {
         self.inner.meta().await
     }
+    async fn retire_epoch(
+        &self,
+        epoch: &Epoch,
+        retired: &Epoch,
+    ) -> kubecast_shared::log::Result<bool> {
+        self.inner.retire_epoch(epoch, retired).await
+    }
     async fn create_epoch(
         &self,
         epoch: &Epoch,

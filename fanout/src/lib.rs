@@ -16,6 +16,7 @@ pub mod coalesce;
 pub mod config;
 pub mod cursor;
 pub mod error;
+pub mod history;
 pub mod http;
 #[cfg(test)]
 mod lifecycle_tests;

@@ -14,10 +14,11 @@
 //! one write per client instead of one per read. The first event after a quiet interval goes out
 //! at once, and a full read (the tail is behind) is never held back.
 
+use crate::history::{self, HeadCheck, check_head};
 use crate::metrics::FanoutMetrics;
 use crate::state::Shared;
-use kubecast_shared::StoredEvent;
 use kubecast_shared::log::{EventLog, LogError};
+use kubecast_shared::{Epoch, Seq, StoredEvent};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -28,7 +29,8 @@ const BATCH: usize = 1000;
 /// How long one blocking read waits; every empty wait also checks the meta.
 const BLOCK: Duration = Duration::from_secs(1);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A retry a second costs Redis nothing; a longer cap only delays recovery after an outage.
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Follows `log` into `shared` until `cancel` fires, publishing at most once per
 /// `batch_interval` while events keep coming (zero: every read at once).
@@ -62,6 +64,9 @@ pub struct Tail<L> {
     batch_interval: Duration,
     /// No read before this instant (set after a publish that did not fill a read).
     next_read: Option<Instant>,
+    /// After a failed read: check the log still holds the event we applied at our head (a Redis
+    /// restored from an older copy comes back only through a lost connection).
+    verify_head: bool,
 }
 
 impl<L: EventLog> Tail<L> {
@@ -74,6 +79,7 @@ impl<L: EventLog> Tail<L> {
             metrics: None,
             batch_interval: Duration::ZERO,
             next_read: None,
+            verify_head: false,
         }
     }
 
@@ -103,11 +109,39 @@ impl<L: EventLog> Tail<L> {
                 tokio::time::sleep(BACKOFF_MIN * 5).await;
             }
             Err(error) => {
+                self.verify_head = true;
                 tracing::warn!(%error, backoff_ms = self.backoff.as_millis() as u64, "reading the log failed");
                 tokio::time::sleep(self.backoff).await;
                 self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
             }
         }
+    }
+
+    /// Whether the log's event at `head` differs from the one we applied there.
+    async fn head_was_rewritten(&self, head: Seq) -> Result<bool, LogError> {
+        let ours = {
+            let view = self.shared.read();
+            let before = Seq(head.0.saturating_sub(1));
+            view.ring_after(before)
+                .and_then(|mut ring| ring.next().map(|e| e.raw.clone()))
+        };
+        let page = self
+            .log
+            .read_range(Seq(head.0.saturating_sub(1)), 1)
+            .await?;
+        Ok(check_head(head, ours.as_ref(), page.events.first()) == HeadCheck::Rewritten)
+    }
+
+    /// The log's history under `epoch` is not the one we applied up to `head`: retire the epoch
+    /// (clients reset; the producer starts a new one) and resync.
+    async fn retire(&mut self, epoch: &Epoch, head: Seq) -> Result<(), LogError> {
+        let retired = self
+            .log
+            .retire_epoch(epoch, &history::retired(epoch))
+            .await?;
+        tracing::warn!(%epoch, %head, retired, "the log's history was rewritten under our epoch; retiring it");
+        self.need_resync = true;
+        Ok(())
     }
 
     async fn resync(&mut self) -> Result<(), LogError> {
@@ -129,6 +163,13 @@ impl<L: EventLog> Tail<L> {
                 }
             }
         };
+        if self.verify_head {
+            let rewritten = self.head_was_rewritten(head).await?;
+            self.verify_head = false;
+            if rewritten {
+                return self.retire(&epoch, head).await;
+            }
+        }
         if let Some(at) = self.next_read.take() {
             tokio::time::sleep_until(at).await;
         }
@@ -137,6 +178,7 @@ impl<L: EventLog> Tail<L> {
             self.report_lag(0, None);
             match self.log.meta().await? {
                 Some(meta) if meta.epoch == epoch && meta.seq >= head => self.shared.mark_ok(),
+                Some(meta) if meta.epoch == epoch => return self.retire(&epoch, head).await,
                 meta => {
                     tracing::info!(ours = %epoch, head = %head, log = ?meta.map(|m| (m.epoch, m.seq)), "log changed under us; resyncing");
                     self.need_resync = true;
@@ -244,6 +286,24 @@ mod tests {
         fx.append_unapplied(&pod, 0).await;
         assert_eq!(next_batch(&mut rx).await, [5]);
         assert!(quiet.elapsed() < interval, "published at once after quiet");
+    }
+
+    #[tokio::test]
+    async fn a_head_gone_backwards_in_our_epoch_retires_the_epoch_and_resyncs() {
+        let mut fx = Fixture::default().await;
+        fx.append_pods("a", 5).await;
+        // Redis restored from an older copy and a fresh writer: the same epoch, head below ours.
+        fx.new_epoch("e1").await;
+        fx.append_unapplied(&[("a", "Pod", "other", Op::Added)], 0)
+            .await;
+        fx.wait_generation(2).await;
+        let retired = Epoch("e1-retired".into());
+        assert_eq!(fx.app.shared.read().epoch(), Some(&retired));
+        let meta = fx.log.meta().await.expect("meta").expect("log");
+        assert_eq!(
+            meta.epoch, retired,
+            "the writer's next append will be refused"
+        );
     }
 
     #[tokio::test]

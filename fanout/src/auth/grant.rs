@@ -5,6 +5,10 @@ use kubecast_shared::Filter;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The longest a live socket's token is honoured for (about 100 years): any later `exp` counts
+/// as this.
+pub const MAX_REMAINING: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// The namespaces a client may see and until when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
@@ -30,10 +34,14 @@ impl Grant {
         }
     }
 
-    /// How long until the token expires (`None`: never); zero once it has.
+    /// How long until the token expires (`None`: never); zero once it has. Capped at
+    /// [`MAX_REMAINING`], so a far-future `exp` cannot overflow a clock on the way to a timer.
     pub fn remaining(&self) -> Option<Duration> {
-        let at = UNIX_EPOCH + Duration::from_secs(self.expires_at?);
-        Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+        let at = UNIX_EPOCH.checked_add(Duration::from_secs(self.expires_at?));
+        let left = at.map_or(MAX_REMAINING, |at| {
+            at.duration_since(SystemTime::now()).unwrap_or_default()
+        });
+        Some(left.min(MAX_REMAINING))
     }
 
     /// The filter to serve for `requested`: refused when it names a namespace outside the grant,

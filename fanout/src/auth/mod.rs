@@ -108,11 +108,20 @@ impl Auth {
         }
     }
 
-    /// Refuses a request whose `Origin` is not on the allow-list (if there is one).
+    /// Refuses a request whose `Origin` is not on the allow-list (if there is one). Several
+    /// `Origin` headers are refused whatever they say: a browser sends one, and judging only the
+    /// first would let an allowed value vouch for a forged one behind it.
     pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), AuthError> {
-        let (Some(allowed), Some(origin)) = (&self.origins, headers.get(ORIGIN)) else {
+        let Some(allowed) = &self.origins else {
             return Ok(());
         };
+        let mut sent = headers.get_all(ORIGIN).iter();
+        let Some(origin) = sent.next() else {
+            return Ok(());
+        };
+        if sent.next().is_some() {
+            return Err(AuthError::Origin("several Origin headers".into()));
+        }
         let origin = String::from_utf8_lossy(origin.as_bytes());
         if allowed.contains("*") || allowed.contains(&normalize(&origin)) {
             Ok(())

@@ -286,3 +286,86 @@ fn the_origin_allow_list_refuses_other_origins_but_not_requests_without_one() {
             .is_ok()
     );
 }
+
+#[test]
+fn a_fractional_exp_still_bounds_a_live_socket() {
+    let token = hs256(&good(json!({"exp": now() as f64 + 600.5})), SECRET);
+    let grant = hs_auth().authenticate(Some(&token)).expect("valid");
+    let remaining = grant.remaining().expect("a fractional exp still expires");
+    assert!(
+        remaining <= std::time::Duration::from_secs(700),
+        "{remaining:?}"
+    );
+}
+
+#[test]
+fn a_far_future_exp_is_capped_instead_of_overflowing_the_clock() {
+    for exp in [
+        json!(u64::MAX - 10),
+        json!(1.0e19),
+        json!(i64::MAX as u64 + 1),
+    ] {
+        let token = hs256(&good(json!({ "exp": exp })), SECRET);
+        let grant = hs_auth().authenticate(Some(&token)).expect("valid");
+        assert_eq!(grant.remaining(), Some(grant::MAX_REMAINING), "{exp}");
+    }
+}
+
+#[test]
+fn a_token_that_is_not_three_base64url_parts_or_uses_another_algorithm_is_unauthenticated() {
+    let auth = hs_auth();
+    let good_token = hs256(&good(json!({})), SECRET);
+    let (head, rest) = good_token.split_once('.').expect("three parts");
+    let hs384 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS384),
+        &good(json!({})),
+        &EncodingKey::from_secret(SECRET),
+    )
+    .expect("sign");
+    for bad in [
+        format!("{head}!!.{rest}"),
+        format!("{head}.{rest}.extra"),
+        format!("{}.{rest}", b64(b"not json")),
+        "..".to_string(),
+        "\u{00e9}.\u{00e9}.\u{00e9}".to_string(),
+        hs384,
+    ] {
+        let refused = auth.authenticate(Some(&bad)).expect_err("refused");
+        assert!(refused.is_unauthenticated(), "{bad}: {refused:?}");
+        assert!(
+            !refused.to_string().contains(&bad),
+            "the token is not echoed"
+        );
+    }
+}
+
+#[test]
+fn origin_variants_match_exactly_up_to_case_and_a_trailing_slash() {
+    let auth = Auth::new(&AuthConfig {
+        origins: vec!["https://dash.example.com".into()],
+        ..AuthConfig::default()
+    })
+    .expect("config");
+    let check = |values: &[&str]| {
+        let pairs: Vec<(&'static str, &str)> = values.iter().map(|v| ("origin", *v)).collect();
+        auth.check_origin(&headers(&pairs)).is_ok()
+    };
+    assert!(check(&["https://dash.example.com"]), "exact");
+    assert!(check(&["https://dash.example.com/"]), "trailing slash");
+    assert!(check(&["HTTPS://Dash.Example.COM"]), "case");
+    assert!(check(&[]), "missing (not a browser)");
+    for refused in [
+        "http://dash.example.com",
+        "https://dash.example.com:8443",
+        "https://dash.example.com.evil.example",
+        "https://evil.example",
+        "null",
+        "",
+    ] {
+        assert!(!check(&[refused]), "{refused:?} should be refused");
+    }
+    assert!(
+        !check(&["https://dash.example.com", "https://evil.example"]),
+        "several Origin headers are refused even when the first is allowed"
+    );
+}

@@ -107,10 +107,22 @@ impl Verifier {
             .map_err(|why| AuthError::Forbidden(format!("{}: {why}", self.namespaces_claim)))?;
         let expires_at = claims
             .get("exp")
-            .and_then(Value::as_u64)
-            .map(|exp| exp + self.validation.leeway);
+            .and_then(seconds)
+            .map(|exp| exp.saturating_add(self.validation.leeway));
         Ok(Grant::new(namespaces, expires_at))
     }
+}
+
+/// A NumericDate as `jsonwebtoken` validated it: an integer, or a finite non-negative float
+/// (rounded). Reading only integers would let a token with `"exp": 1.8e9` pass validation and
+/// then never expire on a live socket.
+fn seconds(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f.round() as u64)
+    })
 }
 
 /// The client-facing reason of a verification failure (never the token itself).

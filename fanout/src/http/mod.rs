@@ -3,8 +3,12 @@
 
 mod assets;
 mod events;
+#[cfg(test)]
+mod openapi_tests;
 mod pages;
 pub(crate) mod query;
+#[cfg(test)]
+mod query_props;
 mod snapshot;
 
 use crate::auth::bearer_token;

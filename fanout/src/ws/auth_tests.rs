@@ -46,7 +46,11 @@ async fn secured() -> (Fixture, SocketAddr) {
     (fx, addr)
 }
 
-async fn http(addr: SocketAddr, path: &str, bearer: Option<&str>) -> (u16, Value, String) {
+pub(super) async fn http(
+    addr: SocketAddr,
+    path: &str,
+    bearer: Option<&str>,
+) -> (u16, Value, String) {
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
     if let Some(t) = bearer {
         request.push_str(&format!("Authorization: Bearer {t}\r\n"));

@@ -163,6 +163,10 @@ async fn wait_for_epoch<L: EventLog>(
 #[cfg(test)]
 mod auth_tests;
 #[cfg(test)]
+mod hostile_auth_tests;
+#[cfg(test)]
+mod hostile_frames_tests;
+#[cfg(test)]
 mod limits_tests;
 #[cfg(test)]
 mod tests;

@@ -26,7 +26,12 @@ pub enum ClientFrame {
 }
 
 impl ClientFrame {
+    /// Parses one client message. Only a JSON object is a message: serde would also read an
+    /// internally tagged enum from an array (`["ping"]`), a form no client is told about.
     pub fn parse(text: &str) -> Result<Self, String> {
+        if !text.trim_start().starts_with('{') {
+            return Err("a message must be a JSON object with a \"type\"".into());
+        }
         serde_json::from_str(text).map_err(|e| {
             let msg = e.to_string();
             msg.chars().take(200).collect()

@@ -2,6 +2,8 @@
 //! the frames exchanged on `/ws`. Events are encoded once, by the producer; everything downstream
 //! forwards those bytes (`StoredEvent::raw`) and only parses the small header it needs.
 
+#[cfg(test)]
+mod client_frame_props;
 mod event;
 mod filter;
 pub mod frames;

@@ -26,7 +26,7 @@ impl<L: EventLog> Session<L> {
             Incoming::Close(_) => return Err(End::ClientGone),
             Incoming::Ping(payload) => {
                 return self
-                    .watched(ws.send(frame::encode(frame::OP_PONG, &payload)))
+                    .send_frames(ws, &[frame::encode(frame::OP_PONG, &payload)])
                     .await;
             }
             Incoming::Pong => return Ok(()),

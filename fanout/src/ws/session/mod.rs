@@ -79,7 +79,8 @@ pub struct Session<L> {
     /// `bytes_end` of the last live batch handled (see [`Batch::bytes_end`]).
     consumed: u64,
     /// When the client last sent anything (pongs included), and when we last pinged it.
-    heard: tokio::time::Instant,
+    /// `None` until the catch-up is done: keep-alive counts only from then on.
+    heard: Option<tokio::time::Instant>,
     pinged: tokio::time::Instant,
     /// This connection's place in the limits (released when the session ends).
     admission: Option<Admission>,
@@ -102,7 +103,7 @@ impl<L: EventLog> Session<L> {
             generation: 0,
             last: Seq::ZERO,
             consumed: 0,
-            heard: tokio::time::Instant::now(),
+            heard: None,
             pinged: tokio::time::Instant::now(),
             admission: None,
         })
@@ -158,6 +159,10 @@ impl<L: EventLog> Session<L> {
         // Everything but the idle wait is boxed: an idle session then holds only its wait
         // state, a few hundred bytes (19,000 sessions per replica).
         Box::pin(self.greet(ws, head)).await?;
+        // Nobody read the client's socket while it queued for and ran its catch-up: keep-alive
+        // starts counting now, or a long catch-up would look like silence.
+        self.pinged = tokio::time::Instant::now();
+        self.heard = Some(self.pinged);
         let start = tokio::time::Instant::now() + config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(start, config.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -190,7 +195,7 @@ impl<L: EventLog> Session<L> {
                 }
                 msg = ws.recv() => match msg {
                     Ok(msg) => {
-                        self.heard = tokio::time::Instant::now();
+                        self.heard = Some(tokio::time::Instant::now());
                         Box::pin(self.on_client(msg, ws)).await?;
                     }
                     Err(socket::RecvError::Protocol(error)) => {
@@ -209,20 +214,33 @@ impl<L: EventLog> Session<L> {
         }
     }
 
-    /// Every heartbeat: a `position` frame; every `ping_interval` a WebSocket ping. A client not
-    /// heard from (any message, pongs included) for `ping_interval + ping_timeout` is gone
-    /// without having said so (a half-open connection): close it.
+    /// Every heartbeat: a `position` frame; every `ping_interval` a WebSocket ping.
     async fn on_heartbeat<T: Io>(&mut self, ws: &mut WsSocket<T>) -> Step {
+        self.check_alive(None)?;
         let config = &self.app.config;
         let now = tokio::time::Instant::now();
-        if now.duration_since(self.heard) > config.ping_interval + config.ping_timeout {
-            return Err(End::Close(CLOSE_DRAINING, PING_TIMEOUT));
-        }
         self.send(ws, frames::position(&self.epoch, self.last))
             .await?;
         if now.duration_since(self.pinged) >= config.ping_interval {
             self.pinged = now;
-            self.watched(ws.send(Bytes::from_static(PING))).await?;
+            self.send_frames(ws, &[Bytes::from_static(PING)]).await?;
+        }
+        Ok(())
+    }
+
+    /// A client with no sign of life for `ping_interval + ping_timeout` since its catch-up is
+    /// gone without having said so (a half-open connection): close it. A sign of life is any
+    /// message (pongs included) or, while a send is blocked, `took_bytes`: the kernel taking
+    /// more of the frame. A blocked send is where a half-open socket ends up once the buffers
+    /// are full, and nothing reads the client's pongs meanwhile.
+    fn check_alive(&self, took_bytes: Option<tokio::time::Instant>) -> Step {
+        let config = &self.app.config;
+        let Some(heard) = self.heard else {
+            return Ok(());
+        };
+        let alive = took_bytes.map_or(heard, |took| took.max(heard));
+        if alive.elapsed() > config.ping_interval + config.ping_timeout {
+            return Err(End::Close(CLOSE_DRAINING, PING_TIMEOUT));
         }
         Ok(())
     }

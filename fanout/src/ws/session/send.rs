@@ -1,4 +1,5 @@
-//! Sending frames: bounded by [`SEND_TIMEOUT`] and by the client's backlog while blocked.
+//! Sending frames: bounded by [`SEND_TIMEOUT`], by the client's backlog and by its keep-alive
+//! deadline while blocked.
 
 use super::{CLOSE_TOO_SLOW, End, SEND_TIMEOUT, Session, Step};
 use crate::ws::socket::{Io, WsSocket, frame};
@@ -7,7 +8,7 @@ use kubecast_shared::log::EventLog;
 use std::task::Poll;
 use std::time::Duration;
 
-/// How often a session blocked on a send checks whether it fell too far behind.
+/// How often a session blocked on a send checks its bounds (backlog, keep-alive, send timeout).
 const BACKLOG_CHECK: Duration = Duration::from_millis(100);
 
 impl<L: EventLog> Session<L> {
@@ -19,31 +20,39 @@ impl<L: EventLog> Session<L> {
 
     /// Sends whole encoded frames back to back, each bounded as in [`send`](Self::send).
     pub(super) async fn send_frames<T: Io>(&self, ws: &mut WsSocket<T>, frames: &[Bytes]) -> Step {
-        self.watched(ws.send_all(frames)).await?;
         for frame in frames {
+            self.flushed(ws).await?;
+            ws.queue(frame.clone());
+            self.flushed(ws).await?;
             self.app.metrics.sent(frame.len());
         }
         Ok(())
     }
 
-    /// Drives one write to completion. Most writes complete at once; only a blocked one starts
-    /// the timer that checks the backlog bound and the send timeout.
-    pub(super) async fn watched<E>(&self, write: impl Future<Output = Result<(), E>>) -> Step {
-        tokio::pin!(write);
-        if let Poll::Ready(written) = futures::poll!(&mut write) {
+    /// Finishes writing the current frame. Most writes complete at once; a blocked one is
+    /// checked every [`BACKLOG_CHECK`]: the backlog bound, the send timeout, and whether the
+    /// client is there at all. A client that neither took a byte nor said anything for the
+    /// keep-alive window is a half-open connection; one that takes bytes slowly is only slow.
+    async fn flushed<T: Io>(&self, ws: &mut WsSocket<T>) -> Step {
+        if let Poll::Ready(written) = futures::poll!(std::pin::pin!(ws.flush())) {
             return written.map_err(|_| End::ClientGone);
         }
         let started = tokio::time::Instant::now();
+        let (mut took_bytes, mut left) = (started, ws.unsent_len());
         let mut check = tokio::time::interval_at(started + BACKLOG_CHECK, BACKLOG_CHECK);
         loop {
+            // `flush` is cancel-safe: what the kernel took stays taken.
             tokio::select! {
-                written = &mut write => return written.map_err(|_| End::ClientGone),
-                _ = check.tick() => {
-                    self.check_backlog()?;
-                    if started.elapsed() >= SEND_TIMEOUT {
-                        return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
-                    }
-                }
+                written = ws.flush() => return written.map_err(|_| End::ClientGone),
+                _ = check.tick() => {}
+            }
+            if ws.unsent_len() < left {
+                (took_bytes, left) = (tokio::time::Instant::now(), ws.unsent_len());
+            }
+            self.check_backlog()?;
+            self.check_alive(Some(took_bytes))?;
+            if started.elapsed() >= SEND_TIMEOUT {
+                return Err(End::Close(CLOSE_TOO_SLOW, "too slow"));
             }
         }
     }

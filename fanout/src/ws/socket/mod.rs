@@ -140,12 +140,16 @@ impl<T: Io> WsSocket<T> {
         self.flush().await
     }
 
-    /// Writes `frames` one after the other.
-    pub async fn send_all(&mut self, frames: &[Bytes]) -> std::io::Result<()> {
-        for frame in frames {
-            self.send(frame.clone()).await?;
-        }
-        Ok(())
+    /// Makes `frame` the one being written; [`flush`](Self::flush) writes it. The previous
+    /// frame must have been flushed.
+    pub fn queue(&mut self, frame: Bytes) {
+        debug_assert!(self.unsent.is_none(), "the previous frame is flushed first");
+        self.unsent = Some(frame);
+    }
+
+    /// Bytes of the frame being written that the kernel has not taken yet.
+    pub fn unsent_len(&self) -> usize {
+        self.unsent.as_ref().map_or(0, Bytes::len)
     }
 
     /// Finishes writing the current frame. Cancel-safe: what is not written stays unsent.

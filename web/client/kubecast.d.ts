@@ -96,6 +96,8 @@ export interface KubecastTiming {
   stableMs: number;
   /** A socket without `hello` by then is closed (4001) and retried with backoff (10000). */
   connectTimeoutMs: number;
+  /** A live socket that brought no frame this long (the server's heartbeat is 2 s) is half-open: closed (4002) and replaced with backoff (30000). */
+  silenceMs: number;
   /** Bound on /events pages fetched by one catch-up (100). */
   maxPagesPerPoll: number;
   /** An HTTP request (poll, gap fill, snapshot) without a whole answer by then is aborted and counts as failed (10000). */

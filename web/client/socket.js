@@ -1,7 +1,8 @@
 // The client's WebSocket (DESIGN §5): at most one at a time, opened with the `kubecast.v1`
 // subprotocol (and `bearer.<jwt>` when there is a token), given up when it has not said `hello`
-// within `connectTimeoutMs`, and reopened with full-jitter backoff whose attempt counter starts
-// over once a socket has stayed live for `stableMs`.
+// within `connectTimeoutMs` or once live silent for `silenceMs` (the server sends a `position`
+// heartbeat every 2 s, so silence means a half-open connection), and reopened with full-jitter
+// backoff whose attempt counter starts over once a socket has stayed live for `stableMs`.
 //
 // It does not read frames: it hands them to its owner (the client), and tells it when a socket
 // is forgotten or closed by the other side. Only the current socket is heard: one we closed or
@@ -17,6 +18,7 @@ import { Timer } from './timing.js';
 /** @typedef {import('./timing.js').TimerFunctions} TimerFunctions */
 
 const CLIENT_CONNECT_TIMEOUT_CLOSE = 4001; // ours when a socket gave no `hello` in time
+const CLIENT_SILENCE_CLOSE = 4002; // ours when a live socket went silent (half-open)
 
 /**
  * What the socket needs from, and tells, the client that owns it.
@@ -61,6 +63,9 @@ export class LiveSocket {
     this._token = null;
     this._reconnectTimer = new Timer(env.timers);
     this._connectTimer = new Timer(env.timers);
+    this._silenceTimer = new Timer(env.timers);
+    /** When the current socket last brought a frame. */
+    this._heardAt = 0;
   }
 
   /** The socket's `hello` has arrived (and it has not closed since). */
@@ -100,6 +105,26 @@ export class LiveSocket {
     this._connectTimer.cancel();
     this._live = true;
     this._liveSince = this._env.now();
+    this._heardAt = this._liveSince;
+    this._watchSilence();
+  }
+
+  /** Checks, when the silence limit would be reached, that the live socket was heard since. */
+  _watchSilence() {
+    const limit = this._settings.timing.silenceMs;
+    const due = this._heardAt + limit - this._env.now();
+    this._silenceTimer.start(Math.max(0, due), () => {
+      if (!this._live) return;
+      if (this._env.now() - this._heardAt >= limit) this._dropSilent();
+      else this._watchSilence();
+    });
+  }
+
+  /** A live socket that brought nothing for `silenceMs` is half-open: replace it. */
+  _dropSilent() {
+    this.close(CLIENT_SILENCE_CLOSE, 'silent');
+    this.scheduleReconnect();
+    this._owner.onGiveUp();
   }
 
   /** The token the current socket was opened with, or last switched to (`authenticate`). */
@@ -180,7 +205,9 @@ export class LiveSocket {
     this._ws = ws;
     this._live = false;
     ws.onmessage = (msg) => {
-      if (this._ws === ws) this._owner.onFrame(msg.data);
+      if (this._ws !== ws) return;
+      this._heardAt = this._env.now();
+      this._owner.onFrame(msg.data);
     };
     ws.onclose = (ev) => {
       if (this._ws === ws) this._onClose(ev.code, ev.reason);
@@ -211,6 +238,7 @@ export class LiveSocket {
 
   _forget() {
     this._connectTimer.cancel();
+    this._silenceTimer.cancel();
     this._ws = null;
     this._live = false;
     this._owner.onForget();

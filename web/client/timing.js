@@ -13,6 +13,7 @@ export const DEFAULT_TIMING = Object.freeze({
   reconnectMaxMs: 30000,
   stableMs: 10000, // a socket live at least this long resets the reconnect backoff
   connectTimeoutMs: 10000, // a socket without `hello` by then is given up and retried
+  silenceMs: 30000, // a live socket without any frame this long (heartbeats every 2 s) is replaced
   maxPagesPerPoll: 100, // bound on /events pages fetched by one catch-up
   requestTimeoutMs: 10000, // an HTTP request without a whole answer by then is aborted and fails
   maxHeldEvents: 10000, // socket events held during a gap fill; past it: resume from lastSeq

@@ -114,7 +114,10 @@ test('hidden page: the socket stays, polling stops, a dropped socket waits; visi
   const h = setup();
   const ws = await startLive(h);
   h.env.emit('hidden');
-  await h.clock.advance(60000);
+  for (let i = 0; i < 30; i += 1) {
+    await h.clock.advance(2000);
+    ws.events([]); // the server's heartbeats keep coming
+  }
   assert.equal(ws.closedByClient, null, 'socket kept while hidden');
   assert.equal(h.server.requests.length, 0, 'no polls while hidden');
 
@@ -288,4 +291,20 @@ test('a 401 on a poll with a token function asks it again, and reports nothing',
   assert.deepEqual(polls, ['Bearer t1', 'Bearer t2']);
   assert.equal(h.client.status, 'polling');
   assert.deepEqual(h.seen.errors, []);
+});
+
+test('a live socket that goes silent is replaced; one that keeps talking is kept', async () => {
+  const h = setup();
+  const ws = await startLive(h);
+  for (let i = 0; i < 20; i += 1) {
+    await h.clock.advance(2000);
+    ws.events([]);
+  }
+  assert.equal(ws.closedByClient, null, 'heard every 2 s: kept for 40 s');
+  await h.clock.advance(29999);
+  assert.equal(ws.closedByClient, null, 'not before the limit');
+  await h.clock.advance(1);
+  assert.deepEqual(ws.closedByClient, { code: 4002, reason: 'silent' });
+  await h.clock.runUntil(() => h.server.sockets.length === 2);
+  assert.equal(h.server.lastSocket.url.searchParams.get('epoch'), 'e1', 'the new socket resumes');
 });

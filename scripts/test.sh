@@ -25,6 +25,10 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   log "installing nginx (Debian package): the load balancer of deploy/local/run.sh"
   apt_install nginx
 fi
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  log "installing python3-venv (Debian package) for schemathesis"
+  apt_install python3-venv
+fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   log "installing node and npm (Debian packages)"
   apt_install nodejs npm
@@ -57,6 +61,9 @@ rust_totals="$(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "
 
 # The two node suites run to the end even when one fails, so every total is printed; the exit
 # status is kept.
+log "HTTP API fuzzing: schemathesis against a live replica with docs/openapi.yaml (~2 minutes)"
+scripts/schemathesis.sh
+
 log "browser client (web/): npm ci, type check (tsc), unit tests (node --test)"
 printf 'node %s, npm %s\n' "$(node --version)" "$(npm --version)"
 web_status=0

@@ -2,10 +2,15 @@
 //! producers and fanout replicas as in-process tasks on real sockets, and clients that verify the
 //! protocol's promises (no gap, no duplicate, right final state) as they go.
 
+pub mod churn;
 pub mod client_state;
 pub mod expected;
+pub mod fleet;
 pub mod poll_client;
+pub mod procs;
 pub mod redis;
+pub mod report;
+pub mod resuming_client;
 pub mod stack;
 pub mod ws_client;
 

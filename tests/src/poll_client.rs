@@ -34,6 +34,18 @@ impl PollClient {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Whether the client holds exactly `expected` among objects of `kinds` (no copy made).
+    pub fn holds_exactly(
+        &self,
+        expected: &std::collections::BTreeMap<String, Value>,
+        kinds: &[String],
+    ) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .holds_exactly(expected, kinds)
+    }
+
     pub async fn stop(self) -> ClientState {
         self.stop.cancel();
         let _ = self.task.await;

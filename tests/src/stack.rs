@@ -174,7 +174,17 @@ impl Stack {
         seed: u64,
         replicas: usize,
     ) -> Self {
-        let cluster_name = crate::unique_cluster(prefix);
+        Self::start_named(redis, crate::unique_cluster(prefix), seed, replicas).await
+    }
+
+    /// Like [`start_on`](Self::start_on) with a given cluster name (tests that place a cluster's
+    /// hash tag on a chosen Redis Cluster node).
+    pub async fn start_named(
+        redis: crate::redis::TestRedis,
+        cluster_name: String,
+        seed: u64,
+        replicas: usize,
+    ) -> Self {
         let (sim, sim_stop) = start_sim(quiet_sim_config(seed)).await;
         let log = redis_log(redis.url(), &cluster_name, 100_000).await;
         let producer = Some(spawn_producer(&sim.url, log, fast_producer_config()));

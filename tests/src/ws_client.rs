@@ -126,26 +126,7 @@ fn on_text(seen: &Mutex<Seen>, text: &str) {
     s.frame_types.push(kind.clone());
     match kind.as_str() {
         "hello" => s.hello = Some(frame),
-        "snapshot" => {
-            let objects = frame["objects"].as_array().cloned().unwrap_or_default();
-            let first = frame["part"].as_u64().unwrap_or(0) == 0;
-            let epoch = frame["epoch"].as_str().unwrap_or_default();
-            let seq = frame["seq"].as_u64().unwrap_or(0);
-            s.state.apply_snapshot(epoch, seq, &objects, first);
-        }
-        "events" => {
-            for ev in frame["events"].as_array().into_iter().flatten() {
-                s.state.apply_event(ev);
-            }
-        }
-        "reset" => s.state.resets += 1,
-        "position" => {
-            let seq = frame["seq"].as_u64().unwrap_or(0);
-            if frame["epoch"].as_str() == s.state.epoch.as_deref() && seq > s.state.last_seq {
-                s.state.last_seq = seq;
-            }
-        }
         "error" => s.errors.push(frame),
-        _ => {}
+        _ => s.state.apply_frame(&frame),
     }
 }

@@ -4,8 +4,7 @@
 
 use crate::support::converge_both;
 use crate::support::ready_pair;
-use kubecast_shared::Seq;
-use kubecast_shared::log::EventLog;
+use kubecast_tests::expected::assert_whole_log;
 use kubecast_tests::init_logging;
 use kubecast_tests::poll_client::PollClient;
 use kubecast_tests::redis::TestRedis;
@@ -40,17 +39,6 @@ async fn redis_restarted_with_its_data_during_churn_leaves_no_gap() {
     assert_eq!(ws_state.epoch.as_deref(), Some(epoch.as_str()));
     assert!(!ws.is_closed(), "the socket stayed open through the outage");
 
-    let page = stack
-        .log()
-        .await
-        .read_range(Seq::ZERO, 1_000_000)
-        .await
-        .expect("read the log");
-    let seqs: Vec<u64> = page.events.iter().map(|e| e.seq().0).collect();
-    assert_eq!(
-        seqs,
-        (1..=page.meta.seq.0).collect::<Vec<_>>(),
-        "every seq once, in order"
-    );
+    assert_whole_log(&stack.log().await).await;
     stack.stop().await;
 }

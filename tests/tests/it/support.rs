@@ -4,6 +4,7 @@ use kubecast_tests::client_state::ClientState;
 use kubecast_tests::expected::compared_kinds;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The objects a client holds, limited to the watched kinds.
 pub fn client_objects(state: &ClientState) -> BTreeMap<String, serde_json::Value> {
@@ -16,6 +17,21 @@ pub async fn churn(cluster: &kubecast_sim::SimCluster, n: usize) {
         cluster.step();
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
+}
+
+/// Steps the cluster every 10 ms until cancelled.
+pub fn background_churn(
+    cluster: kubecast_sim::SimCluster,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    let task = tokio::spawn(async move {
+        while !token.is_cancelled() {
+            cluster.step();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    (stop, task)
 }
 
 /// The head of the log as a replica reports it (`/events` answers `head`; a `410` answers `seq`).
@@ -42,6 +58,7 @@ pub async fn wait_ready(addr: &str) {
 /// Asserts the client saw no broken promise.
 pub fn assert_clean(state: &ClientState, who: &str) {
     assert_eq!(state.duplicates, 0, "{who}: duplicated events");
+    assert_eq!(state.misordered, 0, "{who}: events out of order");
     assert_eq!(state.gaps, 0, "{who}: gaps in the event sequence");
 }
 

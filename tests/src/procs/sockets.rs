@@ -12,7 +12,9 @@ pub fn established(server: u16, peers: &[u16]) -> usize {
         .lines()
         .skip(1)
         .filter_map(parse_row)
-        .filter(|row| row.local == server && peers.contains(&row.remote) && row.state == ESTABLISHED)
+        .filter(|row| {
+            row.local == server && peers.contains(&row.remote) && row.state == ESTABLISHED
+        })
         .count()
 }
 
@@ -65,6 +67,10 @@ mod tests {
         assert_eq!(established(server, &[peer]), 1);
         assert_eq!(established(server, &[peer.wrapping_add(1)]), 0);
         drop(accepted);
-        assert_eq!(established(server, &[peer]), 0, "closed on the server's side");
+        assert_eq!(
+            established(server, &[peer]),
+            0,
+            "closed on the server's side"
+        );
     }
 }

@@ -42,7 +42,11 @@ async fn half_open_sockets_are_detected_and_their_clients_resume() {
     // The replica's side of each proxied connection, found in the kernel's table: other
     // clients come and go on this replica, so its own gauges cannot tell these sockets apart.
     let sockets = link.upstream_ports();
-    assert_eq!(sockets.len(), CUT_OFF, "one link connection per cut-off client");
+    assert_eq!(
+        sockets.len(),
+        CUT_OFF,
+        "one link connection per cut-off client"
+    );
     assert_eq!(established(port, &sockets), CUT_OFF);
     let (pings_before, slow_before) = (
         closes(&replica, "ping_timeout").await,

@@ -1,6 +1,6 @@
 //! Redis lost, rolled back or unreachable.
 
-use crate::support::{KeysCopy, log_epoch, log_head, scenario_epoch};
+use crate::support::{KeysCopy, log_epoch, log_head, replica_head, scenario_epoch, time_until};
 use kubecast_tests::procs::deployment::Options;
 use kubecast_tests::procs::scenario::Scenario;
 use std::time::Duration;
@@ -73,8 +73,14 @@ async fn redis_rolled_back_with_the_same_epoch_is_detected_and_starts_a_new_epoc
     .await;
 }
 
-/// Cuts or partitions one component's link to Redis for 10 s during churn.
-async fn unreachable_for_ten_seconds(id: &str, producer_side: bool, partition: bool) -> Scenario {
+/// Cuts or partitions one component's link to Redis for 10 s during churn. Returns the scenario
+/// and a note on where the recovery time goes: how long after the restore the producer wrote
+/// again, or every replica served the head the log had at the restore.
+async fn unreachable_for_ten_seconds(
+    id: &str,
+    producer_side: bool,
+    partition: bool,
+) -> (Scenario, String) {
     let mut s = Scenario::start(id, Options::default(), WS_CLIENTS, POLL_CLIENTS).await;
     let epoch = scenario_epoch(&s).await;
     s.churn_for(Duration::from_secs(1)).await;
@@ -90,51 +96,93 @@ async fn unreachable_for_ten_seconds(id: &str, producer_side: bool, partition: b
     }
     s.churn_for(Duration::from_secs(10)).await;
     link.restore();
+    let recovery = tokio::spawn(recovery_time(&s, producer_side).await);
     s.end_fault().await;
     s.deployment.assert_producer_running();
     for state in s.fleet.states() {
         assert_eq!(state.resets, 0, "no reset: the log continued");
         assert_eq!(state.epoch.as_deref(), Some(epoch.as_str()));
     }
-    s
+    let recovered = recovery.await.expect("the recovery timer").as_secs_f64();
+    let note = if producer_side {
+        format!("the producer wrote again {recovered:.2} s after the restore")
+    } else {
+        format!("every replica served the log's head {recovered:.2} s after the restore")
+    };
+    (s, note)
+}
+
+/// Times the component's return from the moment of the restore: the producer's next append
+/// (the log's head moves), or every replica serving the head the log has now.
+async fn recovery_time(
+    s: &Scenario,
+    producer_side: bool,
+) -> impl std::future::Future<Output = Duration> + use<> {
+    let (url, cluster) = (s.deployment.redis.url.clone(), s.deployment.cluster.clone());
+    let replicas: Vec<String> = s
+        .deployment
+        .fanouts
+        .iter()
+        .map(|f| f.addr.clone())
+        .collect();
+    let head = log_head(&url, &cluster).await;
+    async move {
+        if producer_side {
+            time_until(|| async { log_head(&url, &cluster).await > head }).await
+        } else {
+            time_until(|| async {
+                for addr in &replicas {
+                    if replica_head(addr).await < head {
+                        return false;
+                    }
+                }
+                true
+            })
+            .await
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_refusing_the_producer_for_ten_seconds_leaves_no_gap() {
-    let s = unreachable_for_ten_seconds("03-redis-refuses-producer", true, false).await;
-    s.finish(
+    let (s, note) = unreachable_for_ten_seconds("03-redis-refuses-producer", true, false).await;
+    s.finish_noted(
         "Redis unreachable for the producer, 10 s (refused)",
         "proxy closes the producer's connections and refuses new ones",
+        note,
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_partitioned_from_the_producer_for_ten_seconds_leaves_no_gap() {
-    let s = unreachable_for_ten_seconds("04-redis-partitioned-producer", true, true).await;
-    s.finish(
+    let (s, note) = unreachable_for_ten_seconds("04-redis-partitioned-producer", true, true).await;
+    s.finish_noted(
         "Redis unreachable for the producer, 10 s (packets dropped)",
         "proxy holds every byte both ways; connections hang, none close",
+        note,
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_refusing_the_replicas_for_ten_seconds_leaves_no_gap() {
-    let s = unreachable_for_ten_seconds("05-redis-refuses-replicas", false, false).await;
-    s.finish(
+    let (s, note) = unreachable_for_ten_seconds("05-redis-refuses-replicas", false, false).await;
+    s.finish_noted(
         "Redis unreachable for all 3 replicas, 10 s (refused)",
         "proxy closes the replicas' connections and refuses new ones",
+        note,
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_partitioned_from_the_replicas_for_ten_seconds_leaves_no_gap() {
-    let s = unreachable_for_ten_seconds("06-redis-partitioned-replicas", false, true).await;
-    s.finish(
+    let (s, note) = unreachable_for_ten_seconds("06-redis-partitioned-replicas", false, true).await;
+    s.finish_noted(
         "Redis unreachable for all 3 replicas, 10 s (packets dropped)",
         "proxy holds every byte both ways; connections hang, none close",
+        note,
     )
     .await;
 }

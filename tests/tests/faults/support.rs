@@ -97,3 +97,25 @@ pub async fn log_head(url: &str, cluster: &str) -> u64 {
         .expect("HGET seq");
     head.unwrap_or(0)
 }
+
+/// The head seq a replica serves (`head` of an `/events` page), 0 while it cannot answer.
+pub async fn replica_head(addr: &str) -> u64 {
+    let Ok(resp) = reqwest::get(format!("http://{addr}/events?since=0&limit=1")).await else {
+        return 0;
+    };
+    let page: serde_json::Value = resp.json().await.unwrap_or_default();
+    page["head"].as_u64().unwrap_or(0)
+}
+
+/// How long until `reached` holds, polled every 20 ms (60 s at most).
+pub async fn time_until<F, Fut>(mut reached: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !reached().await && started.elapsed() < std::time::Duration::from_secs(60) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}

@@ -96,6 +96,7 @@ async fn unreachable_for_ten_seconds(
     }
     s.churn_for(Duration::from_secs(10)).await;
     link.restore();
+    let backlog = replica_backlog(&s).await;
     let recovery = tokio::spawn(recovery_time(&s, producer_side).await);
     s.end_fault().await;
     s.deployment.assert_producer_running();
@@ -107,9 +108,22 @@ async fn unreachable_for_ten_seconds(
     let note = if producer_side {
         format!("the producer wrote again {recovered:.2} s after the restore")
     } else {
-        format!("every replica served the log's head {recovered:.2} s after the restore")
+        format!(
+            "every replica served the log's head {recovered:.2} s after the restore ({backlog} events behind at the restore)"
+        )
     };
     (s, note)
+}
+
+/// How far the furthest-behind replica is from the log's head.
+async fn replica_backlog(s: &Scenario) -> u64 {
+    let d = &s.deployment;
+    let head = log_head(&d.redis.url, &d.cluster).await;
+    let mut backlog = 0;
+    for replica in &d.fanouts {
+        backlog = backlog.max(head.saturating_sub(replica_head(&replica.addr).await));
+    }
+    backlog
 }
 
 /// Times the component's return from the moment of the restore: the producer's next append

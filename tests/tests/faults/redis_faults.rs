@@ -96,8 +96,9 @@ async fn unreachable_for_ten_seconds(
     }
     s.churn_for(Duration::from_secs(10)).await;
     link.restore();
-    let backlog = replica_backlog(&s).await;
-    let recovery = tokio::spawn(recovery_time(&s, producer_side).await);
+    let restore = Restore::take(&s).await;
+    let backlog = restore.replica_backlog().await;
+    let recovery = tokio::spawn(restore.time_return(producer_side));
     s.end_fault().await;
     s.deployment.assert_producer_running();
     for state in s.fleet.states() {
@@ -115,38 +116,44 @@ async fn unreachable_for_ten_seconds(
     (s, note)
 }
 
-/// How far the furthest-behind replica is from the log's head.
-async fn replica_backlog(s: &Scenario) -> u64 {
-    let d = &s.deployment;
-    let head = log_head(&d.redis.url, &d.cluster).await;
-    let mut backlog = 0;
-    for replica in &d.fanouts {
-        backlog = backlog.max(head.saturating_sub(replica_head(&replica.addr).await));
-    }
-    backlog
+/// What the outage scenarios time the recovery against: the log's head at the restore.
+struct Restore {
+    url: String,
+    cluster: String,
+    replicas: Vec<String>,
+    head: u64,
 }
 
-/// Times the component's return from the moment of the restore: the producer's next append
-/// (the log's head moves), or every replica serving the head the log has now.
-async fn recovery_time(
-    s: &Scenario,
-    producer_side: bool,
-) -> impl std::future::Future<Output = Duration> + use<> {
-    let (url, cluster) = (s.deployment.redis.url.clone(), s.deployment.cluster.clone());
-    let replicas: Vec<String> = s
-        .deployment
-        .fanouts
-        .iter()
-        .map(|f| f.addr.clone())
-        .collect();
-    let head = log_head(&url, &cluster).await;
-    async move {
+impl Restore {
+    async fn take(s: &Scenario) -> Self {
+        let d = &s.deployment;
+        let head = log_head(&d.redis.url, &d.cluster).await;
+        Self {
+            url: d.redis.url.clone(),
+            cluster: d.cluster.clone(),
+            replicas: d.fanouts.iter().map(|f| f.addr.clone()).collect(),
+            head,
+        }
+    }
+
+    /// How far the furthest-behind replica is from the head.
+    async fn replica_backlog(&self) -> u64 {
+        let mut backlog = 0;
+        for addr in &self.replicas {
+            backlog = backlog.max(self.head.saturating_sub(replica_head(addr).await));
+        }
+        backlog
+    }
+
+    /// How long until the component is back: the producer's next append (the log's head
+    /// moves), or every replica serving the head.
+    async fn time_return(self, producer_side: bool) -> Duration {
         if producer_side {
-            time_until(|| async { log_head(&url, &cluster).await > head }).await
+            time_until(|| async { log_head(&self.url, &self.cluster).await > self.head }).await
         } else {
             time_until(|| async {
-                for addr in &replicas {
-                    if replica_head(addr).await < head {
+                for addr in &self.replicas {
+                    if replica_head(addr).await < self.head {
                         return false;
                     }
                 }
